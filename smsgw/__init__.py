@@ -1,0 +1,1 @@
+"""smsgw: the SMS command gateway of city paid parking."""
