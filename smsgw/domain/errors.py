@@ -1,0 +1,141 @@
+"""Typed refusals of the domain, each naming the reply that answers it.
+
+Every refusal the driver should hear about is a `DomainError` subclass whose class
+attribute `reply_key` names the reply text (see the reply-key list shared with
+smsgw.replies). The facts the reply needs travel on the instance as the `facts`
+dict, given as keyword arguments when raising:
+
+    raise PlateAlreadyActiveError(plate="A123BC77", end=end, example="X*2*A123BC77")
+
+Fact types follow the shared contract: Money for amounts and balances, aware
+datetime for end/until, str for zone/plate/operator, int for hours.
+
+`ConfigError` is not a reply: it stops the start of the gateway (or a CLI command)
+with a message that names the bad configuration key.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    """A refusal the subscriber is told about; `reply_key` picks the reply text."""
+
+    reply_key: ClassVar[str] = "error.temporary"
+
+    def __init__(self, **facts: object) -> None:
+        super().__init__(self.reply_key, facts)
+        self.facts: dict[str, object] = dict(facts)
+
+    def __str__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.facts.items())
+        return f"{self.reply_key}({shown})"
+
+
+# --- zones and hours -------------------------------------------------------------------
+
+
+class UnknownZoneError(DomainError):
+    reply_key = "zone.unknown"  # {zone}
+
+
+class TooManyHoursError(DomainError):
+    reply_key = "hours.too_many"  # {max_hours}
+
+
+# --- paying ----------------------------------------------------------------------------
+
+
+class NothingToPayError(DomainError):
+    reply_key = "pay.free_now"  # {zone, until}: the whole interval is free
+
+
+class PlateAlreadyActiveError(DomainError):
+    reply_key = "pay.already_active"  # {plate, end, example}
+
+
+class ChargePendingExistsError(DomainError):
+    reply_key = "pay.pending_exists"  # {}
+
+
+class NothingPendingToConfirmError(DomainError):
+    reply_key = "confirm.nothing_pending"  # {}
+
+
+# --- extending and stopping ------------------------------------------------------------
+
+
+class NoSessionToExtendError(DomainError):
+    reply_key = "extend.no_session"  # {}
+
+
+class AmbiguousExtendError(DomainError):
+    reply_key = "extend.ambiguous"  # {plates, example}
+
+
+class ExtensionTooLongError(DomainError):
+    reply_key = "extend.too_long"  # {max_hours}
+
+
+class NoSessionToStopError(DomainError):
+    reply_key = "stop.no_session"  # {}
+
+
+class AmbiguousStopError(DomainError):
+    reply_key = "stop.ambiguous"  # {plates, example}
+
+
+# --- operators and their limits (raised by smsgw.domain.limits / operators) ------------
+
+
+class OperatorUnsupportedError(DomainError):
+    reply_key = "operator.unsupported"  # {operator}
+
+
+class LimitError(DomainError):
+    """A payment that would break the operator's limit policy: {operator, limit, amount}."""
+
+
+class LimitBelowMinimumError(LimitError):
+    reply_key = "limit.min"
+
+
+class LimitMaxPerPaymentError(LimitError):
+    reply_key = "limit.max_per_payment"
+
+
+class LimitPerDayAmountError(LimitError):
+    reply_key = "limit.per_day_amount"
+
+
+class LimitPerDayCountError(LimitError):
+    reply_key = "limit.per_day_count"
+
+
+class LimitPerMonthAmountError(LimitError):
+    reply_key = "limit.per_month_amount"
+
+
+class LimitPerMonthCountError(LimitError):
+    reply_key = "limit.per_month_count"
+
+
+class LimitMustRemainError(LimitError):
+    reply_key = "limit.must_remain"
+
+
+# --- not replies -----------------------------------------------------------------------
+
+
+class InvalidTransitionError(Exception):
+    """A session asked to change state in a way its state table lacks: a caller bug."""
+
+
+class ConfigError(ValueError):
+    """A bad configuration value; the message starts with the key, e.g. `zones[1].name`."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
