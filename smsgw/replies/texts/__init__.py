@@ -1,0 +1,1 @@
+"""Reply texts, one module per language, each with the same keys."""

@@ -1,0 +1,84 @@
+"""Жауаптардың қазақша мәтіндері."""
+
+from __future__ import annotations
+
+from smsgw.domain.language import Language
+
+# A tuple holds alternatives: the first whose facts are all given is used. Times are
+# written after a colon ("аяқталуы: 18:30") so no case ending has to follow a number.
+TEXTS: dict[str, str | tuple[str, ...]] = {
+    # --- the command was not understood ---
+    "parse.empty": "Хабарлама бос. Мысалы: {example}. Анықтама: ?",
+    "parse.too_long": "Хабарлама тым ұзын (ең көбі {max_chars} таңба). Мысалы: {example}",
+    "parse.unknown": "Команда танылмады. Мысалы: {example}. Анықтама: ?",
+    "parse.separator": "Команда бөліктерін жұлдызшамен * бөліңіз: {example}",
+    "parse.pay_format": "Төлем: АЙМАҚ*НӨМІР*САҒАТ, мысалы {example}",
+    "parse.extend_format": "Ұзарту: X*САҒАТ немесе X*САҒАТ*НӨМІР, мысалы {example}",
+    "parse.stop_format": "Тоқтату: S немесе S*НӨМІР, мысалы {example}",
+    "parse.bad_zone": "Аймақ нөмірі тек цифрмен жазылады. Мысалы: {example}",
+    "parse.bad_hours": "Сағат саны бүтін сан болуы керек (1–{max_hours}). Мысалы: {example}",
+    "parse.bad_language": "Тілдер: RU, KK, EN. Мысалы: {example}",
+    "parse.plate_letter": "Мемлекеттік нөмірде «{letter}» таңбасы болмайды. Мысалы: {example}",
+    "parse.bad_plate": "{plate} нөмірі танылмады. Мысалы: {example}",
+    # --- paying ---
+    "pay.confirm_request": "Төлем {zone} {plate}, {hours} сағ: {amount}. Растау: 1, бас тарту: 0",
+    "pay.charge_requested": (
+        "{amount} төлемін растаңыз: {operator_number} SMS-іне 1 деп жауап беріңіз"
+    ),
+    "pay.started": "Тұрақ {zone} {plate}, аяқталуы: {end}. Төленді {amount}. Шот {balance}",
+    "pay.started_min_charge": (
+        "Тұрақ {zone} {plate}, аяқталуы: {end}, құны {amount}. Ең аз төлем алынды:"
+        " {charged}, шотта қалды: {balance}"
+    ),
+    "pay.free_now": "{zone} аймағында тұрақ қазір тегін. Ақылы уақыт басталуы: {until}",
+    "pay.already_active": "{plate} төленген, аяқталуы: {end}. Ұзарту: {example}",
+    "pay.pending_exists": "Алдыңғы төлем әлі расталған жоқ. Сұрауға жауап беріңіз",
+    "pay.declined": "{zone} {plate}: {amount} төлемінен бас тартылды. Тұрақ басталмады",
+    "pay.expired": "{zone} {plate}: {amount} төлемі уақытында расталмады",
+    "pay.failed": "{zone} {plate}: {amount} төлемі өтпеді. Тұрақ басталмады",
+    # --- extending and stopping ---
+    "extend.done": "{plate} ұзартылды, аяқталуы: {end}. Төленді {amount}. Шот {balance}",
+    "extend.no_session": "Ұзартатын тұрақ жоқ. Қайта төлеңіз: АЙМАҚ*НӨМІР*САҒАТ",
+    "extend.ambiguous": "Бірнеше тұрақ бар: {plates}. Нөмірді көрсетіңіз: {example}",
+    "extend.too_long": "Бұлай ұзартуға болмайды: аймақта ең көбі {max_hours} сағ",
+    "stop.no_session": "Белсенді тұрақ жоқ, тоқтататын ештеңе жоқ",
+    "stop.ambiguous": "Бірнеше тұрақ бар: {plates}. Нөмірді көрсетіңіз: {example}",
+    "stop.done": "{plate} тұрағы тоқтатылды. Шотқа қайтарылды {refund}. Шот {balance}",
+    # --- status and session events ---
+    "status.sessions": "Тұрақтар: {sessions}. Шот {balance}",
+    "status.none": "Белсенді тұрақ жоқ. Шот {balance}",
+    "session.reminder": "Тұрақ {zone} {plate} жақында аяқталады: {end}. Ұзарту: {example}",
+    "session.ended": "Тұрақ {zone} {plate} аяқталды: {end}",
+    # --- operator limits ---
+    "limit.min": "{amount} төлемі {operator} ең аз шегінен кем: {limit}",
+    "limit.max_per_payment": "{amount} төлемі {operator} бір реттік шегінен асады: {limit}",
+    "limit.per_day_amount": "{amount} төлемі {operator} күндік шегінен асады: {limit}",
+    "limit.per_day_count": "{amount} төлемі өтпейді: {operator} шегі күніне {limit} төлем",
+    "limit.per_month_amount": "{amount} төлемі {operator} айлық шегінен асады: {limit}",
+    "limit.per_month_count": "{amount} төлемі өтпейді: {operator} шегі айына {limit} төлем",
+    "limit.must_remain": "{operator}: {amount} төлемінен кейін телефонда {limit} қалуы керек",
+    "operator.unsupported": (
+        "{operator} абоненттері SMS арқылы төлей алмайды. Басқа тәсілмен төлеңіз"
+    ),
+    # --- everything else ---
+    "zone.unknown": "{zone} аймағы табылмады. Аймақ нөмірін белгіден тексеріңіз",
+    "hours.too_many": "Бұл аймақта ең көбі {max_hours} сағатқа төлеуге болады",
+    "language.set": "Жауап тілі: {language}",
+    "help.text": (
+        "{short_number} нөміріне SMS: төлем АЙМАҚ*НӨМІР*САҒАТ (1001*A123BC77*2),"
+        " ұзарту X*САҒАТ, тоқтату S, күйі I, тіл LANG*KK",
+        "Төлем: АЙМАҚ*НӨМІР*САҒАТ (1001*A123BC77*2), ұзарту X*САҒАТ, тоқтату S,"
+        " күйі I, тіл LANG*KK",
+    ),
+    "confirm.nothing_pending": "Растауды күтіп тұрған төлем жоқ",
+    "error.temporary": "Хабарламаны өңдеу мүмкін болмады. Кейінірек қайта жіберіңіз",
+}
+
+SESSION_LINE = "{plate} {zone}, аяқталуы: {end}"
+LIST_SEPARATOR = "; "
+
+LANGUAGE_NAMES: dict[Language, str] = {
+    Language.RU: "орыс тілі",
+    Language.KK: "қазақ тілі",
+    Language.EN: "ағылшын тілі",
+}
