@@ -1,0 +1,288 @@
+"""The ports of the service layer: what it needs from storage, as Protocols.
+
+Two backends implement them (smsgw/storage: SQLite, PostgreSQL) and one contract-test
+suite runs against both. The service only ever sees these types.
+
+A unit of work is a coroutine function `work(tx) -> T` handed to `Store.transact`:
+everything it does through `tx` commits together or not at all. The work must touch
+nothing but `tx` (no HTTP, no sleeping): on SQLite it runs inside the single writer's
+group commit, so an outside await would hold every other writer up. `transact` may run
+`work` more than once (a serialisation failure on PostgreSQL is retried), so the work
+must be a pure function of what it reads through `tx`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol, TypeVar
+
+from smsgw.domain.charges import Charge, ChargeState
+from smsgw.domain.language import Language
+from smsgw.domain.ledger import Account, Transaction
+from smsgw.domain.money import Money
+from smsgw.domain.parking import ParkingSession
+from smsgw.service.messages import InboundSms, OutboundSms
+
+T = TypeVar("T")
+JsonObject = Mapping[str, object]
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"  # waiting to be submitted
+    SENT = "sent"  # the SMSC/HTTP sender accepted it (message_id known)
+    DELIVERED = "delivered"  # a delivery receipt said so
+    FAILED = "failed"  # given up after retries, or a final receipt said undeliverable
+
+
+class JobKind(StrEnum):
+    REMINDER = "reminder"  # text the driver N minutes before the end
+    SESSION_END = "session_end"  # expire the session and text the end notice
+    CHARGE_EXPIRY = "charge_expiry"  # a pending charge's confirmation deadline
+    CHARGE_RETRY = "charge_retry"  # re-send a charge request that got no answer
+
+
+@dataclass(frozen=True, slots=True)
+class StoredInbound:
+    id: str
+    sms: InboundSms
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOutbound:
+    sms: OutboundSms
+    state: OutboxState
+    attempts: int
+    message_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCharge:
+    charge: Charge
+    # what the money is for, in the service's own terms (JSON object), e.g.
+    # {"action": "pay", "session_id": ...} or {"action": "extend", "hours": 2, ...}
+    details: JsonObject
+    operator_reference: str | None  # the operator's own id for the charge, once known
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: str
+    kind: JobKind
+    reference: str  # session id or charge id
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneProfile:
+    msisdn: str
+    language: Language | None  # None: the deployment's default
+    operator_id: str | None  # the operator last seen for this phone (from its link)
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeUsage:
+    """A phone's charges through one operator in the current day and month."""
+
+    day_amount: Money
+    day_count: int
+    month_amount: Money
+    month_count: int
+
+
+class Tx(Protocol):
+    """What one unit of work may read and write. Every datetime is timezone-aware (UTC)."""
+
+    # --- inbound MO: stored before the SMSC is acknowledged ---------------------------
+    async def insert_inbound(self, sms: InboundSms) -> str | None:
+        """Store an MO; its id, or None when `(link_id, dedup_key)` was stored before."""
+
+    async def claim_inbound(
+        self, now: datetime, node: str, lease_seconds: float, limit: int
+    ) -> Sequence[StoredInbound]:
+        """Unprocessed MOs not leased by a live node; leased to `node` until now+lease."""
+
+    async def mark_inbound_processed(self, inbound_id: str, outcome: str, now: datetime) -> bool:
+        """Record the outcome once; False when it was already processed (by anyone)."""
+
+    # --- phones ------------------------------------------------------------------------
+    async def lock_phone(self, msisdn: str, operator_id: str | None) -> PhoneProfile:
+        """Create the phone if new and lock it for the rest of the unit of work.
+
+        Every unit of work that changes a phone's money or sessions starts here, which
+        serialises them per phone across gateway nodes (a row lock on PostgreSQL).
+        `operator_id` (when given) is remembered as the phone's current operator."""
+
+    async def get_phone(self, msisdn: str) -> PhoneProfile | None: ...
+
+    async def set_language(self, msisdn: str, language: Language) -> None: ...
+
+    # --- ledger ------------------------------------------------------------------------
+    async def post(self, transaction: Transaction) -> Transaction:
+        """As `smsgw.domain.ledger.Ledger.post`: idempotent by (kind, reference); raises
+        ConflictingPostingError / InsufficientBalanceError with the same meaning."""
+
+    async def balance(self, account: Account) -> Money: ...
+
+    # --- parking sessions --------------------------------------------------------------
+    async def insert_session(self, session: ParkingSession) -> None:
+        """Raises PlateAlreadyActiveError if the plate has another ACTIVE session."""
+
+    async def update_session(self, session: ParkingSession) -> None: ...
+
+    async def get_session(self, session_id: str) -> ParkingSession | None: ...
+
+    async def running_sessions(self, msisdn: str) -> Sequence[ParkingSession]:
+        """The phone's ACTIVE sessions, earliest end first."""
+
+    async def active_session_for_plate(self, plate: str) -> ParkingSession | None: ...
+
+    # --- charges -----------------------------------------------------------------------
+    async def insert_charge(self, charge: Charge, details: JsonObject) -> None:
+        """Raises ChargePendingExistsError when the phone has a pending charge already."""
+
+    async def get_charge(self, charge_id: str) -> StoredCharge | None: ...
+
+    async def pending_charge(self, msisdn: str) -> StoredCharge | None: ...
+
+    async def update_charge(
+        self,
+        charge_id: str,
+        expected: ChargeState,
+        new: ChargeState,
+        operator_reference: str | None = None,
+    ) -> bool:
+        """Compare-and-set the state; False (and no change) when it was not `expected`."""
+
+    async def charges_in_state(
+        self, state: ChargeState, requested_before: datetime, limit: int
+    ) -> Sequence[StoredCharge]: ...
+
+    async def charge_usage(
+        self,
+        msisdn: str,
+        operator_id: str,
+        currency: str,
+        day_start: datetime,
+        month_start: datetime,
+    ) -> ChargeUsage:
+        """Sums over this phone's charges through that operator requested since the
+        period starts, counting pending, confirmed and applied ones (pending reserve)."""
+
+    # --- outbox ------------------------------------------------------------------------
+    async def enqueue_outbound(self, sms: OutboundSms) -> bool:
+        """Queue a reply; False when `outbox_id` was queued before (so a replayed unit of
+        work does not send twice)."""
+
+    async def claim_outbound(
+        self, now: datetime, node: str, lease_seconds: float, limit: int
+    ) -> Sequence[StoredOutbound]:
+        """PENDING rows due and not leased by a live node, oldest first; leased to `node`."""
+
+    async def mark_outbound_sent(self, outbox_id: str, message_id: str, now: datetime) -> None: ...
+
+    async def retry_outbound(self, outbox_id: str, not_before: datetime, error: str) -> None:
+        """Count a failed attempt and release the lease until `not_before`."""
+
+    async def fail_outbound(self, outbox_id: str, error: str, now: datetime) -> None: ...
+
+    async def record_receipt(
+        self, operator_id: str, message_id: str, state: OutboxState, now: datetime
+    ) -> bool:
+        """Attach a delivery receipt to the sent row with that id (ids compared as the
+        SMSC wrote them); False when no row matches."""
+
+    async def get_outbound(self, outbox_id: str) -> StoredOutbound | None: ...
+
+    # --- scheduled work ----------------------------------------------------------------
+    async def schedule(self, job: Job) -> None:
+        """Insert or move the job (unique by kind and reference)."""
+
+    async def cancel_jobs(self, reference: str) -> None: ...
+
+    async def claim_due_jobs(
+        self, now: datetime, node: str, lease_seconds: float, limit: int
+    ) -> Sequence[Job]:
+        """Jobs due by `now`, not leased by a live node (FOR UPDATE SKIP LOCKED)."""
+
+    async def complete_job(self, job_id: str) -> None: ...
+
+    # --- callbacks ---------------------------------------------------------------------
+    async def remember_nonce(self, operator_id: str, nonce: str, now: datetime) -> bool:
+        """True the first time a callback nonce is seen; False for a replay."""
+
+
+class Store(Protocol):
+    async def transact(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run `work` in one transaction; commit when it returns, roll back if it raises."""
+
+    async def ping(self) -> None:
+        """Raise if the database cannot be reached (readiness)."""
+
+    async def close(self) -> None: ...
+
+
+# --- operator charging ------------------------------------------------------------------
+
+
+class ChargeOutcome(StrEnum):
+    ACCEPTED = "accepted"  # the operator is asking the subscriber; a callback will follow
+    CONFIRMED = "confirmed"  # money taken from the phone
+    DECLINED = "declined"  # the subscriber said no
+    FAILED = "failed"  # the operator refused (no money on the phone, blocked, limits…)
+    UNKNOWN = "unknown"  # no usable answer (network, timeout, 5xx): ask again later
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeAnswer:
+    outcome: ChargeOutcome
+    operator_reference: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeCallback:
+    """A verified (signature, freshness, nonce checked) result from an operator."""
+
+    operator_id: str
+    charge_id: str
+    outcome: ChargeOutcome  # CONFIRMED, DECLINED or FAILED
+    operator_reference: str | None
+    nonce: str
+
+
+class ChargingGateway(Protocol):
+    """One operator's charging API (docs/operator-charging.md)."""
+
+    async def request_charge(
+        self, charge: Charge, text: str, callback_url: str, confirmed_by_subscriber: bool
+    ) -> ChargeAnswer:
+        """Ask the operator to take `charge.amount` (idempotent by `charge.id`).
+        `confirmed_by_subscriber`: the gateway already took the subscriber's `1`
+        (confirmation = "gateway"), so the operator charges without asking again."""
+
+    async def charge_status(self, charge: Charge) -> ChargeAnswer:
+        """Poll the outcome (the fallback when a callback does not come)."""
+
+
+# --- sending MT -----------------------------------------------------------------------
+
+
+class SendError(Exception):
+    """The message was not accepted. `temporary`: worth retrying later."""
+
+    temporary: bool = True
+
+
+class PermanentSendError(SendError):
+    temporary = False
+
+
+class MtSender(Protocol):
+    """One operator's way out: an SMPP link or an HTTP sender (Kannel sendsms)."""
+
+    async def send(self, sms: OutboundSms) -> str:
+        """Submit every part; the message id of the first part (receipts refer to it).
+        Raises SendError."""
