@@ -1,0 +1,211 @@
+"""The HTTP listener: one aiohttp application with every endpoint the gateway serves.
+
+    /mo/kannel/{link}, /mo/json/{link}      MO in (http_mo)
+    /dlr/kannel/{link}                      Kannel delivery reports (http_dlr)
+    /charging/{operator}/callback           operator charge results (http_callbacks)
+    /health /ready /metrics /v1/...         operations API (http_ops)
+
+The handlers only parse, validate and call the service through `GatewayApi`; every
+refusal is answered as JSON `{"error", "message"}` by the error middleware, including
+aiohttp's own 404, 405 and 413. Serve it with `start_http_server`, which turns aiohttp's
+access log off: request lines carry phone numbers and message text.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Protocol
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from smsgw.commands.plates import DEFAULT_COUNTRIES, plate_rules
+from smsgw.observability import Metrics
+from smsgw.service.messages import InboundSms
+from smsgw.service.ports import OutboxState
+from smsgw.transport.http_callbacks import DEFAULT_CALLBACK_MAX_BYTES, CallbackEndpoints
+from smsgw.transport.http_common import HttpError, json_error
+from smsgw.transport.http_dlr import DlrEndpoints
+from smsgw.transport.http_mo import KannelMoFields, MoEndpoints
+from smsgw.transport.http_ops import OpsEndpoints
+
+log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class GatewayApi(Protocol):
+    """What the HTTP listener needs from the service."""
+
+    async def accept_mo(self, sms: InboundSms) -> bool:
+        """True once the MO is stored durably (a duplicate too). False or an exception:
+        not stored, and the sender is told to retry (503)."""
+
+    async def accept_receipt(self, operator_id: str, message_id: str, state: OutboxState) -> bool:
+        """Record a final delivery report; False when no sent message has that id."""
+
+    async def accept_charge_callback(
+        self, operator_id: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, Mapping[str, object]]:
+        """Verify and apply an operator's charge result; the HTTP status and JSON body to
+        answer. `headers` is case-insensitive; `body` is the exact bytes received."""
+
+    async def plate_status(
+        self, plate: str, zone: str, now: datetime
+    ) -> Mapping[str, object] | None:
+        """None when the canonical `plate` is not paid in `zone` at `now`; else at least
+        {"until": aware datetime}. `{"paid": False}` also means not paid. Raises
+        smsgw.domain.errors.UnknownZoneError for a zone that is not configured."""
+
+    async def phone_overview(self, msisdn: str) -> Mapping[str, object]:
+        """The phone's running sessions and parking account, JSON-serialisable (orjson:
+        datetimes and dataclasses such as Money are fine)."""
+
+    async def ready(self) -> bool:
+        """True when storage answers and the gateway can take traffic."""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpOptions:
+    links: Mapping[str, str]  # HTTP link id (the {link} in MO and DLR paths) → operator id
+    api_token: str = ""  # empty: the operations API refuses everything but /health
+    max_body_bytes: int = 64 * 1024
+    callback_max_bytes: int = DEFAULT_CALLBACK_MAX_BYTES
+    plate_countries: tuple[str, ...] = DEFAULT_COUNTRIES
+    mo_fields: KannelMoFields = field(default_factory=KannelMoFields)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    api: GatewayApi, options: HttpOptions, metrics: Metrics, *, clock: Clock = _utc_now
+) -> web.Application:
+    app = web.Application(
+        client_max_size=options.max_body_bytes,
+        middlewares=[metrics_middleware(metrics), errors_middleware],
+    )
+    MoEndpoints(api.accept_mo, options.links, fields=options.mo_fields, clock=clock).add_routes(app)
+    DlrEndpoints(api.accept_receipt, options.links).add_routes(app)
+    CallbackEndpoints(
+        api.accept_charge_callback, max_body_bytes=options.callback_max_bytes
+    ).add_routes(app)
+    OpsEndpoints(
+        api_token=options.api_token,
+        metrics=metrics,
+        plate_rules=plate_rules(options.plate_countries),
+        ready=api.ready,
+        plate_status=api.plate_status,
+        phone_overview=api.phone_overview,
+        clock=clock,
+    ).add_routes(app)
+    return app
+
+
+# --- middlewares ---------------------------------------------------------------------------
+
+_ERROR_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every refusal as JSON {"error", "message"}, whoever raised it."""
+    try:
+        return await handler(request)
+    except HttpError as error:
+        return json_error(error.status, error.code, str(error), error.headers)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise  # redirects and the like are not errors
+        return _json_for_aiohttp(error)
+    except Exception:
+        # the route, not the path: a path may hold a phone number
+        log.exception("http.unhandled", route=_route_of(request), method=request.method)
+        return json_error(500, "internal_error", "the request could not be handled")
+
+
+def _json_for_aiohttp(error: web.HTTPException) -> web.Response:
+    status = error.status
+    code = _ERROR_CODES.get(status) or _code_for_status(status)
+    headers = {name: value for name, value in error.headers.items() if name.lower() == "allow"}
+    return json_error(status, code, error.reason, headers)
+
+
+def _code_for_status(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return f"http_{status}"
+
+
+def metrics_middleware(metrics: Metrics) -> Middleware:
+    """Counts requests by method, route and status and times them by route."""
+
+    @web.middleware
+    async def count_and_time(request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as error:
+            status = error.status
+            raise
+        finally:
+            route = _route_of(request)
+            method = request.method if request.method in _KNOWN_METHODS else "other"
+            metrics.http_requests.labels(method=method, route=route, status=str(status)).inc()
+            metrics.http_request_seconds.labels(route=route).observe(time.perf_counter() - started)
+
+    return count_and_time
+
+
+def _route_of(request: web.Request) -> str:
+    """The route pattern (`/mo/kannel/{link}`), never the raw path: bounded label values."""
+    resource = request.match_info.route.resource
+    return "unmatched" if resource is None else resource.canonical
+
+
+# --- serving -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RunningHttpServer:
+    runner: web.AppRunner
+    host: str
+    port: int  # the bound port (useful when asked for port 0)
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start_http_server(app: web.Application, host: str, port: int) -> RunningHttpServer:
+    # no access log: a Kannel MO request line holds the sender and the text
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    bound_port = runner.addresses[0][1]
+    return RunningHttpServer(runner=runner, host=host, port=bound_port)

@@ -1,0 +1,280 @@
+"""MO over HTTP: Kannel's `get-url` (GET query or POST form) and a JSON endpoint.
+
+    GET  /mo/kannel/{link}?sender=%p&receiver=%P&text=%b&coding=%c&charset=%C&smsc=%i&id=%I
+    POST /mo/kannel/{link}        the same fields as an application/x-www-form-urlencoded body
+    POST /mo/json/{link}          {"sender": ..., "receiver": ..., "text": ..., "id": ...}
+
+The link in the path names the operator (configured link → operator map). Kannel
+percent-encodes the message's octets in the charset it reports (`%C`): UTF-16BE for UCS-2
+messages, so the text is decoded from the raw query bytes, never from a string some
+layer already decoded as UTF-8.
+
+The answer is 200 with an empty text/plain body once the message is stored, 400 (JSON)
+for a missing or invalid field, 503 when it could not be stored (Kannel then tries again).
+The gateway sends its replies itself through sendsms, so the body is empty; configure the
+Kannel `sms-service` with `max-messages = 0` so it never turns an answer into an SMS.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+import structlog
+from aiohttp import web
+
+from smsgw.observability import mask_msisdn
+from smsgw.service.messages import InboundSms
+from smsgw.transport.http_common import (
+    InvalidFieldError,
+    InvalidJsonError,
+    MissingFieldError,
+    NotStoredError,
+    UnsupportedMediaTypeError,
+    link_of,
+    normalise_msisdn,
+    parse_form_bytes,
+)
+from smsgw.transport.smpp_mo import dedup_key_for
+
+log = structlog.get_logger(__name__)
+
+AcceptMo = Callable[[InboundSms], Awaitable[bool]]
+Clock = Callable[[], datetime]
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+# a message id longer than this is kept as a digest, so the dedup key stays small
+MAX_MESSAGE_ID = 64
+MAX_CHARSET_NAME = 40
+
+# Kannel's %c
+CODING_7BIT = "0"
+CODING_8BIT = "1"
+CODING_UCS2 = "2"
+
+# charsets a message may arrive in; anything else (or an unknown name) falls back to the
+# coding's default, so a misconfigured charset still gets the message stored and answered
+_TEXT_CODECS = frozenset(
+    {"utf-8", "utf-16", "utf-16-be", "utf-16-le", "ascii", "koi8-r", "koi8-u", "mac-cyrillic"}
+)
+_TEXT_CODEC_FAMILIES = ("iso8859-", "cp125", "cp866")
+_CHARSET_ALIASES = {"ucs-2": "utf-16-be", "ucs2": "utf-16-be", "ucs-2be": "utf-16-be"}
+_UTF16_BOMS = (codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE)
+
+
+@dataclass(frozen=True, slots=True)
+class KannelMoFields:
+    """Names of the get-url parameters; the defaults match the URL in the module doc."""
+
+    sender: str = "sender"  # %p
+    receiver: str = "receiver"  # %P
+    text: str = "text"  # %b (or %a)
+    coding: str = "coding"  # %c: 0 = 7-bit, 1 = 8-bit, 2 = UCS-2
+    charset: str = "charset"  # %C: UTF-16BE, ISO-8859-1, UTF-8, WINDOWS-1251, ...
+    smsc: str = "smsc"  # %i
+    message_id: str = "id"  # %I: Kannel's id for the message, the best dedup key
+    timestamp: str = "ts"  # %t or %T: used for the dedup digest when there is no id
+
+
+def decode_mo_text(raw: bytes, coding: str | None, charset: str | None) -> str:
+    """The message text from its octets. Never raises: bad octets become U+FFFD.
+
+    The charset wins when it is a known text charset; else the coding decides: UCS-2 is
+    UTF-16BE, 8-bit data is shown as hex (as the SMPP side does, so binary cannot pass
+    for a command), 7-bit text is UTF-8, or Latin-1 if it is not valid UTF-8.
+    """
+    codec = _text_codec(charset)
+    if codec is None:
+        return _decode_by_coding(raw, coding)
+    if codec == "utf-16" and not raw.startswith(_UTF16_BOMS):
+        codec = "utf-16-be"  # without a byte-order mark, network order
+    return raw.decode(codec, errors="replace")
+
+
+def _text_codec(charset: str | None) -> str | None:
+    name = (charset or "").strip().lower()
+    if not name or len(name) > MAX_CHARSET_NAME or not name.isascii():
+        return None
+    name = _CHARSET_ALIASES.get(name, name)
+    try:
+        codec = codecs.lookup(name).name
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
+        return None
+    if codec in _TEXT_CODECS or codec.startswith(_TEXT_CODEC_FAMILIES):
+        return codec
+    return None
+
+
+def _decode_by_coding(raw: bytes, coding: str | None) -> str:
+    if coding == CODING_UCS2:
+        return raw.decode("utf-16-be", errors="replace")
+    if coding == CODING_8BIT:
+        return raw.hex()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def http_dedup_key(
+    link_id: str,
+    sender: str,
+    receiver: str,
+    text: str,
+    message_id: str | None,
+    timestamp: str | None,
+    now: datetime,
+) -> str:
+    """Kannel's id for the message when it gives one; else a digest of the content with
+    its timestamp, or with the time window it arrived in (as for SMPP)."""
+    if message_id:
+        if len(message_id) <= MAX_MESSAGE_ID:
+            return f"id:{message_id}"
+        return "id:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()[:32]
+    if timestamp:
+        content = "\x1f".join((link_id, sender, receiver, text, timestamp))
+        return "ts:" + hashlib.sha256(content.encode("utf-8", "replace")).hexdigest()[:32]
+    return dedup_key_for(link_id, sender, receiver, text, now.timestamp())
+
+
+class MoEndpoints:
+    """The MO handlers of one HTTP listener."""
+
+    def __init__(
+        self,
+        accept_mo: AcceptMo,
+        links: Mapping[str, str],
+        *,
+        fields: KannelMoFields | None = None,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        self.accept_mo = accept_mo
+        self.links = links
+        self.fields = fields or KannelMoFields()
+        self.clock = clock
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/mo/kannel/{link}", self.kannel)
+        app.router.add_post("/mo/kannel/{link}", self.kannel)
+        app.router.add_post("/mo/json/{link}", self.json)
+
+    async def kannel(self, request: web.Request) -> web.Response:
+        link_id, operator_id = link_of(request, self.links)
+        values = parse_form_bytes(request.rel_url.raw_query_string)
+        if request.method == "POST":
+            values.update(await _form_body(request))  # the body wins over the query
+        sms = self._sms_from_kannel(link_id, operator_id, values)
+        await self._store(sms)
+        return web.Response(status=200, content_type="text/plain", body=b"")
+
+    async def json(self, request: web.Request) -> web.Response:
+        link_id, operator_id = link_of(request, self.links)
+        document = _json_object(await request.read())
+        now = self.clock()
+        sender = normalise_msisdn(_json_str(document, "sender"), "sender")
+        receiver = normalise_msisdn(_json_str(document, "receiver"), "receiver")
+        text = _json_str(document, "text")
+        message_id = _json_id(document)
+        sms = InboundSms(
+            link_id=link_id,
+            operator_id=operator_id,
+            sender=sender,
+            receiver=receiver,
+            text=text,
+            received_at=now,
+            dedup_key=http_dedup_key(link_id, sender, receiver, text, message_id, None, now),
+        )
+        await self._store(sms)
+        return web.Response(status=200, content_type="text/plain", body=b"")
+
+    def _sms_from_kannel(
+        self, link_id: str, operator_id: str, values: Mapping[str, bytes]
+    ) -> InboundSms:
+        names = self.fields
+        now = self.clock()
+        sender = normalise_msisdn(_required_ascii(values, names.sender), names.sender)
+        receiver = normalise_msisdn(_required_ascii(values, names.receiver), names.receiver)
+        if names.text not in values:
+            raise MissingFieldError(f"{names.text} is required")
+        text = decode_mo_text(
+            values[names.text],
+            _optional_ascii(values, names.coding),
+            _optional_ascii(values, names.charset),
+        )
+        message_id = _optional_text(values, names.message_id)
+        timestamp = _optional_text(values, names.timestamp)
+        return InboundSms(
+            link_id=link_id,
+            operator_id=operator_id,
+            sender=sender,
+            receiver=receiver,
+            text=text,
+            received_at=now,
+            dedup_key=http_dedup_key(link_id, sender, receiver, text, message_id, timestamp, now),
+        )
+
+    async def _store(self, sms: InboundSms) -> None:
+        try:
+            stored = await self.accept_mo(sms)
+        except Exception:
+            # whatever went wrong, the message is not safe yet: the sender must retry
+            log.exception("mo.not_stored", link=sms.link_id, sender=mask_msisdn(sms.sender))
+            raise NotStoredError("the message could not be stored; try again later") from None
+        if not stored:
+            log.warning("mo.not_stored", link=sms.link_id, sender=mask_msisdn(sms.sender))
+            raise NotStoredError("the message could not be stored; try again later")
+
+
+async def _form_body(request: web.Request) -> dict[str, bytes]:
+    if request.content_type != FORM_CONTENT_TYPE:
+        raise UnsupportedMediaTypeError(f"a POST body must be {FORM_CONTENT_TYPE}")
+    return parse_form_bytes(await request.read())
+
+
+def _optional_ascii(values: Mapping[str, bytes], name: str) -> str | None:
+    raw = values.get(name)
+    return None if raw is None else raw.decode("ascii", errors="replace").strip()
+
+
+def _optional_text(values: Mapping[str, bytes], name: str) -> str | None:
+    raw = values.get(name)
+    return None if raw is None else raw.decode("utf-8", errors="replace").strip() or None
+
+
+def _required_ascii(values: Mapping[str, bytes], name: str) -> str:
+    value = _optional_ascii(values, name)
+    if not value:
+        raise MissingFieldError(f"{name} is required")
+    return value
+
+
+def _json_object(body: bytes) -> dict[str, object]:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidJsonError("the body must be a JSON object") from None
+    if not isinstance(document, dict):
+        raise InvalidJsonError("the body must be a JSON object")
+    return document
+
+
+def _json_str(document: Mapping[str, object], name: str) -> str:
+    if name not in document:
+        raise MissingFieldError(f"{name} is required")
+    value = document[name]
+    if not isinstance(value, str):
+        raise InvalidFieldError(f"{name} must be a string")
+    return value
+
+
+def _json_id(document: Mapping[str, object]) -> str | None:
+    value = document.get("id")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidFieldError("id must be a string or a number")
+    return str(value) or None

@@ -1,0 +1,128 @@
+"""The HTTP listener on an OS-chosen port, in front of an in-test `GatewayApi`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+import aiohttp
+import pytest
+
+from smsgw.domain.errors import UnknownZoneError
+from smsgw.observability import Metrics
+from smsgw.service.messages import InboundSms
+from smsgw.service.ports import OutboxState
+from smsgw.transport.http_app import (
+    HttpOptions,
+    RunningHttpServer,
+    create_app,
+    start_http_server,
+)
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+TOKEN = "ops-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+LINKS = {"mts-kannel": "mts", "beeline-http": "beeline"}
+OPTIONS = HttpOptions(links=LINKS, api_token=TOKEN)
+
+
+class StoreDownError(Exception):
+    pass
+
+
+@dataclass
+class FakeGateway:
+    """A `GatewayApi` that records every call and answers as the test sets it up."""
+
+    mo_answer: bool | None = True  # None: raise, as a store that is down would
+    receipt_answer: bool | None = True
+    ready_answer: bool | None = True
+    callback_answer: tuple[int, Mapping[str, object]] = (200, {"status": "applied"})
+    paid_until: Mapping[tuple[str, str], datetime] = field(default_factory=dict)
+    zones: frozenset[str] = frozenset({"1001", "1002"})
+    overview: Mapping[str, object] = field(default_factory=dict)
+    mos: list[InboundSms] = field(default_factory=list)
+    receipts: list[tuple[str, str, OutboxState]] = field(default_factory=list)
+    callbacks: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    plate_queries: list[tuple[str, str, datetime]] = field(default_factory=list)
+    phone_queries: list[str] = field(default_factory=list)
+
+    async def accept_mo(self, sms: InboundSms) -> bool:
+        if self.mo_answer is None:
+            raise StoreDownError("database is down")
+        if self.mo_answer:
+            self.mos.append(sms)
+        return self.mo_answer
+
+    async def accept_receipt(self, operator_id: str, message_id: str, state: OutboxState) -> bool:
+        if self.receipt_answer is None:
+            raise StoreDownError("database is down")
+        self.receipts.append((operator_id, message_id, state))
+        return self.receipt_answer
+
+    async def accept_charge_callback(
+        self, operator_id: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, Mapping[str, object]]:
+        self.callbacks.append((operator_id, dict(headers), body))
+        return self.callback_answer
+
+    async def plate_status(
+        self, plate: str, zone: str, now: datetime
+    ) -> Mapping[str, object] | None:
+        self.plate_queries.append((plate, zone, now))
+        if zone not in self.zones:
+            raise UnknownZoneError(zone=zone)
+        until = self.paid_until.get((plate, zone))
+        return None if until is None else {"until": until}
+
+    async def phone_overview(self, msisdn: str) -> Mapping[str, object]:
+        self.phone_queries.append(msisdn)
+        return {"msisdn": msisdn, **self.overview}
+
+    async def ready(self) -> bool:
+        if self.ready_answer is None:
+            raise StoreDownError("database is down")
+        return self.ready_answer
+
+
+class StartServer(Protocol):
+    def __call__(self, options: HttpOptions = OPTIONS) -> Awaitable[RunningHttpServer]: ...
+
+
+@pytest.fixture
+def gateway() -> FakeGateway:
+    return FakeGateway()
+
+
+@pytest.fixture
+def metrics() -> Metrics:
+    return Metrics()
+
+
+@pytest.fixture
+async def start_server(gateway: FakeGateway, metrics: Metrics) -> AsyncIterator[StartServer]:
+    """Starts a listener (OPTIONS unless told otherwise), closed at the end of the test."""
+    servers: list[RunningHttpServer] = []
+
+    async def start(options: HttpOptions = OPTIONS) -> RunningHttpServer:
+        app = create_app(gateway, options, metrics, clock=lambda: NOW)
+        server = await start_http_server(app, "127.0.0.1", 0)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        await server.close()
+
+
+@pytest.fixture
+async def server(start_server: StartServer) -> RunningHttpServer:
+    return await start_server()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+        yield session
