@@ -1,0 +1,193 @@
+"""What an SMPP link hands the gateway: deliver_sm → `InboundSms`, receipts → the outbox.
+
+The SMSC gets ESME_ROK only once the gateway has stored the message (`accept` returned);
+when storing fails the answer is ESME_RX_T_APPN, a temporary error, so the SMSC retries.
+
+Concatenated MO parts are joined in memory (`Reassembler`) and each part is answered at
+once: an SMSC sends the next part only after the previous answer. A part held in memory
+is lost by a crash; parking commands fit one SMS, so this is rare, and the expired parts
+are logged. Redeliveries of a message whose answer was lost are recognised by a digest
+of link, sender, receiver and text (see `dedup_key_for`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import structlog
+
+from smsgw.observability import mask_msisdn
+from smsgw.service.messages import InboundSms
+from smsgw.service.ports import OutboxState
+from smsgw.smpp.constants import CommandStatus, MessageState, Tag
+from smsgw.smpp.events import DeliveryReceiptReceived
+from smsgw.smpp.pdu import DataSm, DeliverSm
+from smsgw.smpp.reassembly import ConcatInfo, Reassembler, concat_from_sar, read_user_data
+from smsgw.smpp.text import decode_text
+from smsgw.smpp.tlv import get_bytes, get_int
+
+log = structlog.get_logger(__name__)
+
+AcceptMo = Callable[[InboundSms], Awaitable[bool]]
+AcceptReceipt = Callable[[str, str, OutboxState], Awaitable[bool]]
+Clock = Callable[[], datetime]
+
+# A redelivery of the same text within this many seconds is the same message.
+REDELIVERY_WINDOW_SECONDS = 600
+
+_RECEIPT_STATES = {
+    MessageState.DELIVERED: OutboxState.DELIVERED,
+    MessageState.EXPIRED: OutboxState.FAILED,
+    MessageState.DELETED: OutboxState.FAILED,
+    MessageState.UNDELIVERABLE: OutboxState.FAILED,
+    MessageState.REJECTED: OutboxState.FAILED,
+}
+
+
+def dedup_key_for(link_id: str, sender: str, receiver: str, text: str, first_seen: float) -> str:
+    """The key that makes a redelivered MO the same message.
+
+    SMPP gives an MO no id of its own, so the key is a digest of its content plus the
+    window it first arrived in. Within one process a redelivery reuses the first key
+    (`SmppInbound` remembers it); after a restart the window bucket still matches
+    unless the redelivery crosses a bucket boundary.
+    """
+    digest = hashlib.sha256(
+        "\x1f".join((link_id, sender, receiver, text)).encode("utf-8", "surrogatepass")
+    ).hexdigest()[:32]
+    bucket = int(first_seen // REDELIVERY_WINDOW_SECONDS)
+    return f"{digest}:{bucket}"
+
+
+class SmppInbound:
+    """The `on_deliver` / `on_receipt` callbacks of one operator's `EsmeLink`."""
+
+    def __init__(
+        self,
+        *,
+        link_id: str,
+        operator_id: str,
+        accept_mo: AcceptMo,
+        accept_receipt: AcceptReceipt,
+        clock: Clock = lambda: datetime.now(UTC),
+        reassembler: Reassembler | None = None,
+    ) -> None:
+        self.link_id = link_id
+        self.operator_id = operator_id
+        self.accept_mo = accept_mo
+        self.accept_receipt = accept_receipt
+        self.clock = clock
+        self.reassembler = reassembler or Reassembler()
+        self._recent_keys: dict[str, tuple[str, float]] = {}
+
+    async def on_deliver(self, pdu: DeliverSm | DataSm) -> int:
+        now = self.clock()
+        text = self._complete_text(pdu, now.timestamp())
+        if text is None:
+            return CommandStatus.ESME_ROK  # a part: held until the message is whole
+        sms = InboundSms(
+            link_id=self.link_id,
+            operator_id=self.operator_id,
+            sender=pdu.source_addr,
+            receiver=pdu.destination_addr,
+            text=text,
+            received_at=now,
+            dedup_key=self._dedup_key(pdu.source_addr, pdu.destination_addr, text, now),
+        )
+        try:
+            await self.accept_mo(sms)
+        except Exception:
+            log.exception("mo.not_stored", link=self.link_id, sender=mask_msisdn(sms.sender))
+            return CommandStatus.ESME_RX_T_APPN
+        return CommandStatus.ESME_ROK
+
+    async def on_receipt(self, event: DeliveryReceiptReceived) -> int:
+        message_id = event.message_id
+        state = _outbox_state(event)
+        if not message_id or state is None:
+            return CommandStatus.ESME_ROK  # an intermediate or unreadable receipt: nothing to do
+        try:
+            for candidate in _id_forms(message_id):
+                if await self.accept_receipt(self.operator_id, candidate, state):
+                    break
+            else:
+                log.info("receipt.unmatched", link=self.link_id, message_id=message_id)
+        except Exception:
+            log.exception("receipt.not_stored", link=self.link_id)
+            return CommandStatus.ESME_RX_T_APPN
+        return CommandStatus.ESME_ROK
+
+    def expire_parts(self, now: datetime) -> int:
+        """Drop incomplete concatenated MOs past their timeout; returns how many."""
+        dropped = self.reassembler.expire(now.timestamp())
+        for message in dropped:
+            log.warning("mo.parts_dropped", link=self.link_id, reason=message.reason)
+        return len(dropped)
+
+    def _complete_text(self, pdu: DeliverSm | DataSm, now: float) -> str | None:
+        payload = get_bytes(pdu.tlvs, Tag.MESSAGE_PAYLOAD)
+        short_message = payload if payload is not None else _short_message(pdu)
+        data = read_user_data(short_message, udhi=bool(pdu.esm_class & 0x40), sar=_sar(pdu))
+        if data.concat is None:
+            return decode_text(data.body, pdu.data_coding)
+        whole = self.reassembler.add_concat(
+            self.link_id, pdu.source_addr, pdu.destination_addr, data.concat, data.body, now
+        )
+        return None if whole is None else decode_text(whole, pdu.data_coding)
+
+    def _dedup_key(self, sender: str, receiver: str, text: str, now: datetime) -> str:
+        seen_at = now.timestamp()
+        content = f"{sender}\x1f{receiver}\x1f{text}"
+        remembered = self._recent_keys.get(content)
+        if remembered is not None and seen_at - remembered[1] < REDELIVERY_WINDOW_SECONDS:
+            return remembered[0]
+        key = dedup_key_for(self.link_id, sender, receiver, text, seen_at)
+        self._forget_old_keys(seen_at)
+        self._recent_keys[content] = (key, seen_at)
+        return key
+
+    def _forget_old_keys(self, now: float) -> None:
+        if len(self._recent_keys) < 10_000:
+            return
+        for content, (_, seen_at) in list(self._recent_keys.items()):
+            if now - seen_at >= REDELIVERY_WINDOW_SECONDS:
+                del self._recent_keys[content]
+
+
+def _short_message(pdu: DeliverSm | DataSm) -> bytes:
+    return pdu.short_message if isinstance(pdu, DeliverSm) else b""
+
+
+def _sar(pdu: DeliverSm | DataSm) -> ConcatInfo | None:
+    return concat_from_sar(
+        get_int(pdu.tlvs, Tag.SAR_MSG_REF_NUM),
+        get_int(pdu.tlvs, Tag.SAR_TOTAL_SEGMENTS),
+        get_int(pdu.tlvs, Tag.SAR_SEGMENT_SEQNUM),
+    )
+
+
+def _outbox_state(event: DeliveryReceiptReceived) -> OutboxState | None:
+    state = event.message_state
+    if state is None and event.text is not None:
+        state = event.text.state
+    if state is None:
+        return None
+    try:
+        return _RECEIPT_STATES.get(MessageState(state))
+    except ValueError:
+        return None  # a state number outside SMPP 3.4's table
+
+
+def _id_forms(message_id: str) -> list[str]:
+    """The id as written, then its other base: SMSCs answer submit_sm in hex and write
+    receipts in decimal, or the other way round."""
+    forms = [message_id]
+    if message_id.isdigit():
+        number = int(message_id)
+        forms += [format(number, "x"), format(number, "X")]
+    with contextlib.suppress(ValueError):
+        forms.append(str(int(message_id, 16)))
+    return list(dict.fromkeys(forms))
