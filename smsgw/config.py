@@ -1,0 +1,295 @@
+"""config.toml → typed settings. Every setting has a safe default; a bad one raises
+`ConfigError` whose message starts with the key (`http.port: must be …`), and
+`smsgw check-config` / `smsgw serve` print it and stop.
+
+Zones come from `[[zones]]` (smsgw.domain.tariffs), operators from `operators/*.toml`
+(smsgw.domain.operators); this module reads the rest and the files.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from smsgw.domain.errors import ConfigError
+from smsgw.domain.language import Language
+from smsgw.domain.operators import OperatorPolicy, load_operators
+from smsgw.domain.tariffs import Zone, zones_from_config
+
+LinkKind = Literal["smpp", "kannel"]
+BindModeName = Literal["transceiver", "transmitter_receiver"]
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySettings:
+    short_number: str = "7757"
+    default_language: Language = Language.RU
+    node_id: str = ""  # empty: hostname and pid
+    reminder_minutes: int = 10
+    confirmation_timeout_minutes: int = 15
+    plate_formats: tuple[str, ...] = ("ru", "kz")
+    max_hours: int = 24
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    api_token: str = ""  # empty: the operations API refuses everything but /health
+    public_url: str = ""  # base of the callback URLs given to operators
+    max_body_bytes: int = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingSettings:
+    level: str = "info"
+    json: bool = True
+    log_message_text: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSettings:
+    """One way in and out for one operator: an SMPP bind or a Kannel box."""
+
+    id: str
+    operator: str
+    kind: LinkKind
+    host: str = "127.0.0.1"
+    port: int = 2775
+    system_id: str = ""
+    password: str = ""
+    system_type: str = ""
+    bind_mode: BindModeName = "transceiver"
+    window: int = 10
+    segments_per_second: float = 50.0
+    enquire_link_seconds: float = 30.0
+    sendsms_url: str = ""
+    username: str = ""
+    smsc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingSettings:
+    operator: str
+    url: str
+    secret: str
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    gateway: GatewaySettings
+    storage_dsn: str
+    http: HttpSettings
+    logging: LoggingSettings
+    links: tuple[LinkSettings, ...]
+    charging: Mapping[str, ChargingSettings]
+    zones: Mapping[str, Zone]
+    operators: Mapping[str, OperatorPolicy]
+    raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+
+def load_config(path: Path, operators_dir: Path | None = None) -> AppConfig:
+    """Read config.toml and the operator files beside it (`operators/` by default)."""
+    try:
+        raw = tomllib.loads(path.read_text("utf-8"))
+    except OSError as error:
+        raise ConfigError(str(path), f"cannot be read ({error.strerror})") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(str(path), f"is not valid TOML ({error})") from error
+    directory = operators_dir or path.resolve().parent / "operators"
+    return config_from_mapping(raw, read_operator_files(directory))
+
+
+def read_operator_files(directory: Path) -> dict[str, Mapping[str, Any]]:
+    files = sorted(directory.glob("*.toml"))
+    if not files:
+        raise ConfigError(str(directory), "has no operator files (operators/<id>.toml)")
+    result: dict[str, Mapping[str, Any]] = {}
+    for file in files:
+        try:
+            result[file.stem] = tomllib.loads(file.read_text("utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"operators/{file.name}", f"is not valid TOML ({error})") from error
+    return result
+
+
+def config_from_mapping(
+    raw: Mapping[str, Any], operator_files: Mapping[str, Mapping[str, Any]]
+) -> AppConfig:
+    operators = load_operators(operator_files)
+    links = _links(raw.get("links", []), operators)
+    return AppConfig(
+        gateway=_gateway(_table(raw, "gateway")),
+        storage_dsn=_str(_table(raw, "storage"), "dsn", "storage", "sqlite:///var/smsgw.sqlite3"),
+        http=_http(_table(raw, "http")),
+        logging=_logging(_table(raw, "logging")),
+        links=links,
+        charging=_charging(_table(raw, "charging"), operators),
+        zones=zones_from_config(raw),
+        operators=operators,
+        raw=raw,
+    )
+
+
+def _gateway(table: Mapping[str, Any]) -> GatewaySettings:
+    where = "gateway"
+    language = _str(table, "default_language", where, "ru")
+    try:
+        default_language = Language(language.lower())
+    except ValueError:
+        raise ConfigError(f"{where}.default_language", "must be ru, kk or en") from None
+    short_number = _str(table, "short_number", where, "7757")
+    if not short_number.isdigit():
+        raise ConfigError(f"{where}.short_number", "must be digits")
+    formats = table.get("plate_formats", ["ru", "kz"])
+    if not isinstance(formats, list) or not formats or not all(f in ("ru", "kz") for f in formats):
+        raise ConfigError(f"{where}.plate_formats", 'must be a non-empty list of "ru", "kz"')
+    return GatewaySettings(
+        short_number=short_number,
+        default_language=default_language,
+        node_id=_str(table, "node_id", where, ""),
+        reminder_minutes=_int(table, "reminder_minutes", where, 10, 0, 24 * 60),
+        confirmation_timeout_minutes=_int(
+            table, "confirmation_timeout_minutes", where, 15, 1, 24 * 60
+        ),
+        plate_formats=tuple(formats),
+        max_hours=_int(table, "max_hours", where, 24, 1, 24 * 31),
+    )
+
+
+def _http(table: Mapping[str, Any]) -> HttpSettings:
+    where = "http"
+    return HttpSettings(
+        host=_str(table, "host", where, "127.0.0.1"),
+        port=_int(table, "port", where, 8080, 0, 65535),
+        api_token=_str(table, "api_token", where, ""),
+        public_url=_str(table, "public_url", where, "").rstrip("/"),
+        max_body_bytes=_int(table, "max_body_bytes", where, 64 * 1024, 1024, 16 * 1024 * 1024),
+    )
+
+
+def _logging(table: Mapping[str, Any]) -> LoggingSettings:
+    where = "logging"
+    level = _str(table, "level", where, "info").lower()
+    if level not in ("debug", "info", "warning", "error"):
+        raise ConfigError(f"{where}.level", "must be debug, info, warning or error")
+    return LoggingSettings(
+        level=level,
+        json=_bool(table, "json", where, True),
+        log_message_text=_bool(table, "log_message_text", where, False),
+    )
+
+
+def _links(items: object, operators: Mapping[str, OperatorPolicy]) -> tuple[LinkSettings, ...]:
+    if not isinstance(items, list):
+        raise ConfigError("links", "must be an array of tables ([[links]])")
+    links = tuple(_link(item, f"links[{index}]", operators) for index, item in enumerate(items))
+    seen: set[str] = set()
+    for index, link in enumerate(links):
+        if link.id in seen:
+            raise ConfigError(f"links[{index}].id", f"{link.id!r} is used twice")
+        seen.add(link.id)
+    return links
+
+
+def _link(item: object, where: str, operators: Mapping[str, OperatorPolicy]) -> LinkSettings:
+    if not isinstance(item, Mapping):
+        raise ConfigError(where, "must be a table")
+    operator = _str(item, "operator", where, None)
+    if operator not in operators:
+        raise ConfigError(f"{where}.operator", f"unknown operator {operator!r}")
+    kind = _str(item, "type", where, "smpp")
+    if kind not in ("smpp", "kannel"):
+        raise ConfigError(f"{where}.type", 'must be "smpp" or "kannel"')
+    bind_mode = _str(item, "bind_mode", where, "transceiver")
+    if bind_mode not in ("transceiver", "transmitter_receiver"):
+        raise ConfigError(f"{where}.bind_mode", 'must be "transceiver" or "transmitter_receiver"')
+    link = LinkSettings(
+        id=_str(item, "id", where, None),
+        operator=operator,
+        kind=kind,  # type: ignore[arg-type]  # checked just above
+        host=_str(item, "host", where, "127.0.0.1"),
+        port=_int(item, "port", where, 2775, 1, 65535),
+        system_id=_str(item, "system_id", where, ""),
+        password=_str(item, "password", where, ""),
+        system_type=_str(item, "system_type", where, ""),
+        bind_mode=bind_mode,  # type: ignore[arg-type]  # checked just above
+        window=_int(item, "window", where, 10, 1, 1000),
+        segments_per_second=float(_int(item, "segments_per_second", where, 50, 1, 100_000)),
+        enquire_link_seconds=float(_int(item, "enquire_link_seconds", where, 30, 1, 3600)),
+        sendsms_url=_str(item, "sendsms_url", where, ""),
+        username=_str(item, "username", where, ""),
+        smsc=_str(item, "smsc", where, ""),
+    )
+    _check_link(link, where)
+    return link
+
+
+def _check_link(link: LinkSettings, where: str) -> None:
+    if link.kind == "smpp":
+        if not 0 < len(link.system_id) <= 15:
+            raise ConfigError(f"{where}.system_id", "must be 1..15 characters for an SMPP link")
+        if len(link.password) > 8:
+            raise ConfigError(f"{where}.password", "must be at most 8 characters (SMPP 3.4)")
+    elif not link.sendsms_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}.sendsms_url", "must be an http(s) URL for a Kannel link")
+
+
+def _charging(
+    table: Mapping[str, Any], operators: Mapping[str, OperatorPolicy]
+) -> dict[str, ChargingSettings]:
+    result: dict[str, ChargingSettings] = {}
+    for operator, item in table.items():
+        where = f"charging.{operator}"
+        if operator not in operators:
+            raise ConfigError(where, f"unknown operator {operator!r}")
+        if not isinstance(item, Mapping):
+            raise ConfigError(where, "must be a table")
+        url = _str(item, "url", where, None)
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}.url", "must be an http(s) URL")
+        secret = _str(item, "secret", where, None)
+        if len(secret) < 16:
+            raise ConfigError(f"{where}.secret", "must be at least 16 characters")
+        timeout = _int(item, "timeout_seconds", where, 10, 1, 300)
+        result[operator] = ChargingSettings(operator, url.rstrip("/"), secret, float(timeout))
+    return result
+
+
+# --- typed readers -----------------------------------------------------------------------
+
+
+def _table(parent: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = parent.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(name, "must be a table")
+    return value
+
+
+def _str(table: Mapping[str, Any], name: str, where: str, default: str | None) -> str:
+    value = table.get(name, default)
+    if value is None:
+        raise ConfigError(f"{where}.{name}", "is required")
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}.{name}", f"must be a string, got {value!r}")
+    return value
+
+
+def _int(table: Mapping[str, Any], name: str, where: str, default: int, low: int, high: int) -> int:
+    value = table.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ConfigError(
+            f"{where}.{name}", f"must be a whole number from {low} to {high}, got {value!r}"
+        )
+    return value
+
+
+def _bool(table: Mapping[str, Any], name: str, where: str, default: bool) -> bool:
+    value = table.get(name, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}.{name}", f"must be true or false, got {value!r}")
+    return value
