@@ -1,0 +1,562 @@
+"""The PostgreSQL unit of work: every `Tx` method over one asyncpg connection.
+
+Runs in a READ COMMITTED transaction that several gateway nodes share the database
+with, so every read-then-write is guarded: `lock_phone` row-locks the phone (serialising
+a phone's units across nodes), claims take rows with FOR UPDATE SKIP LOCKED, partial
+unique indexes are hit with ON CONFLICT so a refusal never aborts the transaction, and
+ledger balance rows are locked in key order before they are checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
+
+from smsgw.domain.charges import PENDING_STATES, RESERVING_STATES, Charge, ChargeState
+from smsgw.domain.errors import ChargePendingExistsError, PlateAlreadyActiveError
+from smsgw.domain.language import Language
+from smsgw.domain.ledger import Account, ConflictingPostingError, Transaction
+from smsgw.domain.money import Money
+from smsgw.domain.parking import ParkingSession, SessionState, extend_example
+from smsgw.service.messages import InboundSms, OutboundSms
+from smsgw.service.ports import (
+    ChargeUsage,
+    Job,
+    JsonObject,
+    OutboxState,
+    PhoneProfile,
+    StoredCharge,
+    StoredInbound,
+    StoredOutbound,
+)
+from smsgw.storage import rows
+from smsgw.storage.errors import TxClosedError, UnknownRowError
+from smsgw.storage.ledger_rules import balance_changes, refuse_overdraft, repeat_of
+from smsgw.storage.rows import as_utc
+
+if TYPE_CHECKING:
+    from smsgw.service.ports import Tx
+
+_PENDING = sorted(PENDING_STATES)
+_RESERVING = sorted(RESERVING_STATES)
+
+
+def _time(value: datetime) -> datetime:
+    return value  # asyncpg decodes timestamptz as an aware UTC datetime
+
+
+def _count(status: str) -> int:
+    """The row count from a command tag: 'INSERT 0 1', 'UPDATE 3', 'DELETE 0'."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
+class PostgresTx:
+    """One unit of work on a pooled connection; unusable once the unit has ended."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection: asyncpg.Connection | None = connection
+
+    def close(self) -> None:
+        self._connection = None
+
+    def _live(self) -> asyncpg.Connection:
+        if self._connection is None:
+            raise TxClosedError("this Tx belongs to a unit of work that has ended")
+        return self._connection
+
+    async def _execute(self, sql: str, *args: Any) -> int:
+        return _count(await self._live().execute(sql, *args))
+
+    async def _one(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        row: asyncpg.Record | None = await self._live().fetchrow(sql, *args)
+        return row
+
+    async def _all(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        found: list[asyncpg.Record] = await self._live().fetch(sql, *args)
+        return found
+
+    async def schema_version(self) -> int:
+        value = await self._live().fetchval("SELECT max(version) FROM schema_version")
+        return 0 if value is None else int(value)
+
+    # --- inbound ---------------------------------------------------------------------
+
+    async def insert_inbound(self, sms: InboundSms) -> str | None:
+        inbound_id: str | None = await self._live().fetchval(
+            "INSERT INTO inbound (id, link_id, dedup_key, operator_id, sender, receiver,"
+            " text, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " ON CONFLICT (link_id, dedup_key) DO NOTHING RETURNING id",
+            rows.time_ordered_id(sms.received_at),
+            sms.link_id,
+            sms.dedup_key,
+            sms.operator_id,
+            sms.sender,
+            sms.receiver,
+            sms.text,
+            as_utc(sms.received_at),
+        )
+        return inbound_id
+
+    async def claim_inbound(
+        self, now: datetime, node: str, lease_seconds: float, limit: int
+    ) -> Sequence[StoredInbound]:
+        found = await self._all(
+            "UPDATE inbound SET lease_owner = $1, lease_until = $2 WHERE id IN ("
+            " SELECT id FROM inbound WHERE processed_at IS NULL"
+            " AND (lease_until IS NULL OR lease_until <= $3)"
+            " ORDER BY received_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *",
+            node,
+            rows.lease_end(now, lease_seconds),
+            as_utc(now),
+            limit,
+        )
+        found.sort(key=lambda row: (row["received_at"], row["id"]))
+        return [rows.inbound_from_row(row, _time) for row in found]
+
+    async def mark_inbound_processed(self, inbound_id: str, outcome: str, now: datetime) -> bool:
+        updated = await self._execute(
+            "UPDATE inbound SET processed_at = $1, outcome = $2, lease_owner = NULL,"
+            " lease_until = NULL WHERE id = $3 AND processed_at IS NULL",
+            as_utc(now),
+            outcome,
+            inbound_id,
+        )
+        return updated == 1
+
+    # --- phones ----------------------------------------------------------------------
+
+    async def lock_phone(self, msisdn: str, operator_id: str | None) -> PhoneProfile:
+        # One round trip instead of INSERT … DO NOTHING + SELECT … FOR UPDATE: an upsert
+        # that updates takes the same row lock (FOR NO KEY UPDATE, which two lock_phone
+        # calls conflict on), creates the phone, and returns it.
+        row = await self._one(
+            "INSERT INTO phones (msisdn, operator_id) VALUES ($1, $2) ON CONFLICT (msisdn)"
+            " DO UPDATE SET operator_id = coalesce(EXCLUDED.operator_id, phones.operator_id)"
+            " RETURNING msisdn, language, operator_id",
+            msisdn,
+            operator_id,
+        )
+        if row is None:
+            raise UnknownRowError(msisdn)
+        return rows.phone_from_row(row)
+
+    async def get_phone(self, msisdn: str) -> PhoneProfile | None:
+        row = await self._one(
+            "SELECT msisdn, language, operator_id FROM phones WHERE msisdn = $1", msisdn
+        )
+        return None if row is None else rows.phone_from_row(row)
+
+    async def set_language(self, msisdn: str, language: Language) -> None:
+        await self._execute(
+            "INSERT INTO phones (msisdn, language) VALUES ($1, $2)"
+            " ON CONFLICT (msisdn) DO UPDATE SET language = EXCLUDED.language",
+            msisdn,
+            str(language),
+        )
+
+    # --- ledger ----------------------------------------------------------------------
+
+    async def post(self, transaction: Transaction) -> Transaction:
+        changes = balance_changes(transaction)
+        # Lock the balance rows first (in key order): a node posting the same movement
+        # at the same moment has committed by the time we hold them, so the look-up
+        # below finds its transaction and this is a repeat, not an overdraft.
+        balances = await self._lock_balances([a.key for a in changes])
+        existing = await self._posted_like(transaction)
+        if existing is not None:
+            return repeat_of(existing, transaction)
+        # refuse before writing anything: the caller may catch the refusal and go on
+        refuse_overdraft(changes, balances)
+        claimed = await self._live().fetchval(
+            "INSERT INTO ledger_transactions (id, kind, reference, at) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT DO NOTHING RETURNING id",
+            transaction.id,
+            str(transaction.kind),
+            transaction.reference,
+            as_utc(transaction.at),
+        )
+        if claimed is None:  # raced on balance rows that did not exist yet
+            return await self._posted_meanwhile(transaction)
+        await self._insert_entries(transaction)
+        await self._apply_changes(changes)
+        return transaction
+
+    async def _posted_meanwhile(self, transaction: Transaction) -> Transaction:
+        existing = await self._posted_like(transaction)
+        if existing is None:  # cannot happen: ON CONFLICT only yields to a committed row
+            raise ConflictingPostingError(
+                transaction=transaction.id, reference=transaction.reference
+            )
+        return repeat_of(existing, transaction)
+
+    async def _posted_like(self, transaction: Transaction) -> Transaction | None:
+        """The stored transaction with this id, else with this (kind, reference)."""
+        head = await self._one(
+            "SELECT * FROM ledger_transactions"
+            " WHERE id = $1 OR (kind = $2 AND reference = $3)"
+            " ORDER BY id = $1 DESC LIMIT 1",
+            transaction.id,
+            str(transaction.kind),
+            transaction.reference,
+        )
+        if head is None:
+            return None
+        entries = await self._all(
+            "SELECT account, amount_minor, currency FROM ledger_entries"
+            " WHERE transaction_id = $1 ORDER BY position",
+            head["id"],
+        )
+        return rows.transaction_from_rows(head, [rows.entry_from_row(e) for e in entries], _time)
+
+    async def _lock_balances(self, keys: list[str]) -> dict[str, int]:
+        found = await self._all(
+            "SELECT account, balance_minor FROM balances WHERE account = ANY($1::text[])"
+            " ORDER BY account FOR UPDATE",
+            keys,
+        )
+        return {row["account"]: row["balance_minor"] for row in found}
+
+    async def _insert_entries(self, transaction: Transaction) -> None:
+        entries = transaction.entries
+        await self._execute(
+            "INSERT INTO ledger_entries (transaction_id, position, account, amount_minor,"
+            " currency) SELECT $1, * FROM unnest($2::int[], $3::text[], $4::bigint[],"
+            " $5::text[])",
+            transaction.id,
+            list(range(len(entries))),
+            [e.account.key for e in entries],
+            [e.amount.minor for e in entries],
+            [e.amount.currency for e in entries],
+        )
+
+    async def _apply_changes(self, changes: dict[Account, int]) -> None:
+        # create missing rows at zero, then add: an upsert would check the CHECK against
+        # the proposed row (the bare change) before it sees the conflict
+        accounts = list(changes)
+        await self._execute(
+            "INSERT INTO balances (account, account_kind, currency, balance_minor)"
+            " SELECT account, kind, currency, 0"
+            " FROM unnest($1::text[], $2::text[], $3::text[]) AS a(account, kind, currency)"
+            " ORDER BY account ON CONFLICT (account) DO NOTHING",
+            [a.key for a in accounts],
+            [str(a.kind) for a in accounts],
+            [a.currency for a in accounts],
+        )
+        await self._execute(
+            "UPDATE balances SET balance_minor = balances.balance_minor + c.change"
+            " FROM unnest($1::text[], $2::bigint[]) AS c(account, change)"
+            " WHERE balances.account = c.account",
+            [a.key for a in accounts],
+            list(changes.values()),
+        )
+
+    async def balance(self, account: Account) -> Money:
+        minor = await self._live().fetchval(
+            "SELECT balance_minor FROM balances WHERE account = $1", account.key
+        )
+        return Money(0 if minor is None else int(minor), account.currency)
+
+    # --- sessions --------------------------------------------------------------------
+
+    async def insert_session(self, session: ParkingSession) -> None:
+        inserted = await self._execute(
+            "INSERT INTO sessions (id, phone, zone, plate, start_at, end_at, prepaid_minor,"
+            " currency, state, closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            " ON CONFLICT (plate) WHERE state = 'active' DO NOTHING",
+            *_session_values(session),
+        )
+        if inserted == 0:
+            await self._refuse_active_plate(session.plate)
+
+    async def _refuse_active_plate(self, plate: str) -> NoReturn:
+        active = await self.active_session_for_plate(plate)
+        raise PlateAlreadyActiveError(
+            plate=plate,
+            end=None if active is None else active.end,
+            example=extend_example(plate),
+        )
+
+    async def update_session(self, session: ParkingSession) -> None:
+        sql = (
+            "UPDATE sessions SET phone = $2, zone = $3, plate = $4, start_at = $5,"
+            " end_at = $6, prepaid_minor = $7, currency = $8, state = $9, closed_at = $10"
+            " WHERE id = $1"
+        )
+        if session.state is not SessionState.ACTIVE:
+            updated = await self._execute(sql, *_session_values(session))
+        else:
+            # only an activation can hit the one-active-per-plate index; the savepoint
+            # keeps the unit's transaction usable when it does
+            try:
+                async with self._live().transaction():
+                    updated = await self._execute(sql, *_session_values(session))
+            except asyncpg.UniqueViolationError:
+                await self._refuse_active_plate(session.plate)
+        if updated == 0:
+            raise UnknownRowError(f"session {session.id}")
+
+    async def get_session(self, session_id: str) -> ParkingSession | None:
+        row = await self._one("SELECT * FROM sessions WHERE id = $1", session_id)
+        return None if row is None else rows.session_from_row(row, _time)
+
+    async def running_sessions(self, msisdn: str) -> Sequence[ParkingSession]:
+        found = await self._all(
+            "SELECT * FROM sessions WHERE phone = $1 AND state = 'active' ORDER BY end_at, id",
+            msisdn,
+        )
+        return [rows.session_from_row(row, _time) for row in found]
+
+    async def active_session_for_plate(self, plate: str) -> ParkingSession | None:
+        row = await self._one("SELECT * FROM sessions WHERE plate = $1 AND state = 'active'", plate)
+        return None if row is None else rows.session_from_row(row, _time)
+
+    # --- charges ---------------------------------------------------------------------
+
+    async def insert_charge(self, charge: Charge, details: JsonObject) -> None:
+        inserted = await self._execute(
+            "INSERT INTO charges (id, phone, operator_id, amount_minor, currency, purpose,"
+            " requested_at, deadline, state, details)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)"
+            " ON CONFLICT (phone) WHERE state IN ('requested', 'awaiting_confirmation')"
+            " DO NOTHING",
+            charge.id,
+            charge.phone,
+            charge.operator_id,
+            charge.amount.minor,
+            charge.amount.currency,
+            charge.purpose,
+            as_utc(charge.requested_at),
+            as_utc(charge.deadline),
+            str(charge.state),
+            rows.details_json(details),
+        )
+        if inserted == 0:
+            raise ChargePendingExistsError()
+
+    async def get_charge(self, charge_id: str) -> StoredCharge | None:
+        row = await self._one("SELECT * FROM charges WHERE id = $1", charge_id)
+        return None if row is None else rows.charge_from_row(row, _time)
+
+    async def pending_charge(self, msisdn: str) -> StoredCharge | None:
+        row = await self._one(
+            "SELECT * FROM charges WHERE phone = $1 AND state = ANY($2::text[])",
+            msisdn,
+            _PENDING,
+        )
+        return None if row is None else rows.charge_from_row(row, _time)
+
+    async def update_charge(
+        self,
+        charge_id: str,
+        expected: ChargeState,
+        new: ChargeState,
+        operator_reference: str | None = None,
+    ) -> bool:
+        updated = await self._execute(
+            "UPDATE charges SET state = $1,"
+            " operator_reference = coalesce($2, operator_reference)"
+            " WHERE id = $3 AND state = $4",
+            str(new),
+            operator_reference,
+            charge_id,
+            str(expected),
+        )
+        return updated == 1
+
+    async def charges_in_state(
+        self, state: ChargeState, requested_before: datetime, limit: int
+    ) -> Sequence[StoredCharge]:
+        found = await self._all(
+            "SELECT * FROM charges WHERE state = $1 AND requested_at < $2"
+            " ORDER BY requested_at, id LIMIT $3",
+            str(state),
+            as_utc(requested_before),
+            limit,
+        )
+        return [rows.charge_from_row(row, _time) for row in found]
+
+    async def charge_usage(
+        self,
+        msisdn: str,
+        operator_id: str,
+        currency: str,
+        day_start: datetime,
+        month_start: datetime,
+    ) -> ChargeUsage:
+        day, month = as_utc(day_start), as_utc(month_start)
+        row = await self._one(
+            "SELECT"
+            " coalesce(sum(amount_minor) FILTER (WHERE requested_at >= $1), 0) AS day_amount,"
+            " count(*) FILTER (WHERE requested_at >= $1) AS day_count,"
+            " coalesce(sum(amount_minor) FILTER (WHERE requested_at >= $2), 0)"
+            " AS month_amount,"
+            " count(*) FILTER (WHERE requested_at >= $2) AS month_count"
+            " FROM charges WHERE phone = $3 AND operator_id = $4 AND currency = $5"
+            " AND requested_at >= $6 AND state = ANY($7::text[])",
+            day,
+            month,
+            msisdn,
+            operator_id,
+            currency,
+            min(day, month),
+            _RESERVING,
+        )
+        if row is None:
+            raise UnknownRowError("charge usage")
+        return ChargeUsage(
+            day_amount=Money(int(row["day_amount"]), currency),
+            day_count=row["day_count"],
+            month_amount=Money(int(row["month_amount"]), currency),
+            month_count=row["month_count"],
+        )
+
+    # --- outbox ----------------------------------------------------------------------
+
+    async def enqueue_outbound(self, sms: OutboundSms) -> bool:
+        inserted = await self._execute(
+            "INSERT INTO outbox (outbox_id, operator_id, sender, receiver, text, created_at,"
+            " state) VALUES ($1, $2, $3, $4, $5, $6, 'pending')"
+            " ON CONFLICT (outbox_id) DO NOTHING",
+            sms.outbox_id,
+            sms.operator_id,
+            sms.sender,
+            sms.receiver,
+            sms.text,
+            as_utc(sms.created_at),
+        )
+        return inserted == 1
+
+    async def claim_outbound(
+        self, now: datetime, node: str, lease_seconds: float, limit: int
+    ) -> Sequence[StoredOutbound]:
+        found = await self._all(
+            "UPDATE outbox SET lease_owner = $1, lease_until = $2 WHERE outbox_id IN ("
+            " SELECT outbox_id FROM outbox WHERE state = 'pending'"
+            " AND (not_before IS NULL OR not_before <= $3)"
+            " AND (lease_until IS NULL OR lease_until <= $3)"
+            " ORDER BY created_at, outbox_id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *",
+            node,
+            rows.lease_end(now, lease_seconds),
+            as_utc(now),
+            limit,
+        )
+        found.sort(key=lambda row: (row["created_at"], row["outbox_id"]))
+        return [rows.outbound_from_row(row, _time) for row in found]
+
+    async def _finish_attempt(self, outbox_id: str, assignments: str, *args: Any) -> None:
+        updated = await self._execute(
+            f"UPDATE outbox SET {assignments}, attempts = attempts + 1, lease_owner = NULL,"
+            " lease_until = NULL WHERE outbox_id = $1",
+            outbox_id,
+            *args,
+        )
+        if updated == 0:
+            raise UnknownRowError(f"outbox {outbox_id}")
+
+    async def mark_outbound_sent(self, outbox_id: str, message_id: str, now: datetime) -> None:
+        await self._finish_attempt(
+            outbox_id, "state = 'sent', message_id = $2, sent_at = $3", message_id, as_utc(now)
+        )
+
+    async def retry_outbound(self, outbox_id: str, not_before: datetime, error: str) -> None:
+        await self._finish_attempt(
+            outbox_id, "not_before = $2, last_error = $3", as_utc(not_before), error
+        )
+
+    async def fail_outbound(self, outbox_id: str, error: str, now: datetime) -> None:
+        await self._finish_attempt(
+            outbox_id, "state = 'failed', last_error = $2, finished_at = $3", error, as_utc(now)
+        )
+
+    async def record_receipt(
+        self, operator_id: str, message_id: str, state: OutboxState, now: datetime
+    ) -> bool:
+        # message ids recycle on some SMSCs: the receipt belongs to the latest send
+        updated = await self._execute(
+            "UPDATE outbox SET state = $1, receipt_state = $1, receipt_at = $2,"
+            " finished_at = coalesce(finished_at, $2) WHERE outbox_id = ("
+            " SELECT outbox_id FROM outbox WHERE operator_id = $3 AND message_id = $4"
+            " ORDER BY sent_at DESC LIMIT 1)",
+            str(state),
+            as_utc(now),
+            operator_id,
+            message_id,
+        )
+        return updated == 1
+
+    async def get_outbound(self, outbox_id: str) -> StoredOutbound | None:
+        row = await self._one("SELECT * FROM outbox WHERE outbox_id = $1", outbox_id)
+        return None if row is None else rows.outbound_from_row(row, _time)
+
+    # --- jobs ------------------------------------------------------------------------
+
+    async def schedule(self, job: Job) -> None:
+        # a moved job takes the new id, so a node still finishing the old one (it will
+        # call complete_job with the old id) cannot delete the move
+        await self._execute(
+            "INSERT INTO jobs (id, kind, reference, due_at) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (kind, reference) DO UPDATE SET id = EXCLUDED.id,"
+            " due_at = EXCLUDED.due_at, lease_owner = NULL, lease_until = NULL",
+            job.id,
+            str(job.kind),
+            job.reference,
+            as_utc(job.due_at),
+        )
+
+    async def cancel_jobs(self, reference: str) -> None:
+        await self._execute("DELETE FROM jobs WHERE reference = $1", reference)
+
+    async def claim_due_jobs(
+        self, now: datetime, node: str, lease_seconds: float, limit: int
+    ) -> Sequence[Job]:
+        found = await self._all(
+            "UPDATE jobs SET lease_owner = $1, lease_until = $2 WHERE id IN ("
+            " SELECT id FROM jobs WHERE due_at <= $3"
+            " AND (lease_until IS NULL OR lease_until <= $3)"
+            " ORDER BY due_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *",
+            node,
+            rows.lease_end(now, lease_seconds),
+            as_utc(now),
+            limit,
+        )
+        found.sort(key=lambda row: (row["due_at"], row["id"]))
+        return [rows.job_from_row(row, _time) for row in found]
+
+    async def complete_job(self, job_id: str) -> None:
+        await self._execute("DELETE FROM jobs WHERE id = $1", job_id)
+
+    # --- callbacks -------------------------------------------------------------------
+
+    async def remember_nonce(self, operator_id: str, nonce: str, now: datetime) -> bool:
+        inserted = await self._execute(
+            "INSERT INTO callback_nonces (operator_id, nonce, seen_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT (operator_id, nonce) DO NOTHING",
+            operator_id,
+            nonce,
+            as_utc(now),
+        )
+        return inserted == 1
+
+
+def _session_values(session: ParkingSession) -> tuple[object, ...]:
+    return (
+        session.id,
+        session.phone,
+        session.zone,
+        session.plate,
+        as_utc(session.start),
+        as_utc(session.end),
+        session.prepaid.minor,
+        session.prepaid.currency,
+        str(session.state),
+        None if session.closed_at is None else as_utc(session.closed_at),
+    )
+
+
+if TYPE_CHECKING:
+
+    def _implements_tx(tx: PostgresTx) -> Tx:
+        return tx

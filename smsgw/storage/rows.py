@@ -1,0 +1,184 @@
+"""Rows to domain objects and back, the same for both backends.
+
+The backends differ only in how a time comes out of a row (SQLite: ISO text, asyncpg:
+an aware datetime), so each decoder takes the backend's `TimeDecoder`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import orjson
+
+from smsgw.domain.charges import Charge, ChargeState
+from smsgw.domain.language import Language
+from smsgw.domain.ledger import Account, Entry, Transaction, TransactionKind
+from smsgw.domain.money import Money
+from smsgw.domain.parking import ParkingSession, SessionState
+from smsgw.service.messages import InboundSms, OutboundSms
+from smsgw.service.ports import (
+    Job,
+    JobKind,
+    JsonObject,
+    OutboxState,
+    PhoneProfile,
+    StoredCharge,
+    StoredInbound,
+    StoredOutbound,
+)
+
+
+class Row(Protocol):
+    """What sqlite3.Row and asyncpg.Record share: a value by column name."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+TimeDecoder = Callable[[Any], datetime]
+
+
+# --- times -------------------------------------------------------------------------------
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Storage holds UTC only; a naive time is a caller bug, not a guess about its zone."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"storage times must be timezone-aware, got {moment!r}")
+    return moment.astimezone(UTC)
+
+
+def utc_text(moment: datetime) -> str:
+    """Fixed-width ISO text, so that text order is time order (SQLite)."""
+    return as_utc(moment).isoformat(timespec="microseconds")
+
+
+def lease_end(now: datetime, lease_seconds: float) -> datetime:
+    if lease_seconds <= 0:
+        raise ValueError(f"a lease must last a positive time, got {lease_seconds}")
+    return as_utc(now) + timedelta(seconds=lease_seconds)
+
+
+def optional_time(value: Any, decode: TimeDecoder) -> datetime | None:
+    return None if value is None else decode(value)
+
+
+def time_ordered_id(moment: datetime) -> str:
+    """A unique id that sorts by `moment`: new rows land at the right edge of the primary
+    key's B-tree instead of at random pages, which halves the pages a group commit
+    writes (SQLite measured 23k -> 49k inserts/s). 64 random bits keep nodes apart."""
+    micros = int(as_utc(moment).timestamp() * 1_000_000)
+    return f"{micros:014x}{secrets.token_hex(8)}"
+
+
+# --- JSON --------------------------------------------------------------------------------
+
+
+def details_json(details: JsonObject) -> str:
+    return orjson.dumps(dict(details), option=orjson.OPT_SORT_KEYS).decode()
+
+
+def details_from_json(text: str) -> JsonObject:
+    value = orjson.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError(f"charge details must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+# --- rows -> domain ----------------------------------------------------------------------
+
+
+def inbound_from_row(row: Row, decode: TimeDecoder) -> StoredInbound:
+    sms = InboundSms(
+        link_id=row["link_id"],
+        operator_id=row["operator_id"],
+        sender=row["sender"],
+        receiver=row["receiver"],
+        text=row["text"],
+        received_at=decode(row["received_at"]),
+        dedup_key=row["dedup_key"],
+    )
+    return StoredInbound(id=row["id"], sms=sms)
+
+
+def phone_from_row(row: Row) -> PhoneProfile:
+    language = row["language"]
+    return PhoneProfile(
+        msisdn=row["msisdn"],
+        language=None if language is None else Language(language),
+        operator_id=row["operator_id"],
+    )
+
+
+def entry_from_row(row: Row) -> Entry:
+    return Entry(Account.from_key(row["account"]), Money(row["amount_minor"], row["currency"]))
+
+
+def transaction_from_rows(head: Row, entries: list[Entry], decode: TimeDecoder) -> Transaction:
+    return Transaction(
+        id=head["id"],
+        kind=TransactionKind(head["kind"]),
+        reference=head["reference"],
+        entries=tuple(entries),
+        at=decode(head["at"]),
+    )
+
+
+def session_from_row(row: Row, decode: TimeDecoder) -> ParkingSession:
+    return ParkingSession(
+        id=row["id"],
+        phone=row["phone"],
+        zone=row["zone"],
+        plate=row["plate"],
+        start=decode(row["start_at"]),
+        end=decode(row["end_at"]),
+        prepaid=Money(row["prepaid_minor"], row["currency"]),
+        state=SessionState(row["state"]),
+        closed_at=optional_time(row["closed_at"], decode),
+    )
+
+
+def charge_from_row(row: Row, decode: TimeDecoder) -> StoredCharge:
+    charge = Charge(
+        id=row["id"],
+        phone=row["phone"],
+        operator_id=row["operator_id"],
+        amount=Money(row["amount_minor"], row["currency"]),
+        purpose=row["purpose"],
+        requested_at=decode(row["requested_at"]),
+        deadline=decode(row["deadline"]),
+        state=ChargeState(row["state"]),
+    )
+    return StoredCharge(
+        charge=charge,
+        details=details_from_json(row["details"]),
+        operator_reference=row["operator_reference"],
+    )
+
+
+def outbound_from_row(row: Row, decode: TimeDecoder) -> StoredOutbound:
+    sms = OutboundSms(
+        outbox_id=row["outbox_id"],
+        operator_id=row["operator_id"],
+        sender=row["sender"],
+        receiver=row["receiver"],
+        text=row["text"],
+        created_at=decode(row["created_at"]),
+    )
+    return StoredOutbound(
+        sms=sms,
+        state=OutboxState(row["state"]),
+        attempts=row["attempts"],
+        message_id=row["message_id"],
+    )
+
+
+def job_from_row(row: Row, decode: TimeDecoder) -> Job:
+    return Job(
+        id=row["id"],
+        kind=JobKind(row["kind"]),
+        reference=row["reference"],
+        due_at=decode(row["due_at"]),
+    )

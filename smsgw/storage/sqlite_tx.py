@@ -1,0 +1,507 @@
+"""The SQLite unit of work: every `Tx` method as plain sqlite3 calls.
+
+It runs inside the store's single writer (see sqlite.py), between a SAVEPOINT and its
+RELEASE, within a group `BEGIN IMMEDIATE … COMMIT`. The writer is the only one writing,
+so there are no races to guard against here: `lock_phone` needs no lock and a claim
+needs no SKIP LOCKED. The methods are `async` only to satisfy the port; none awaits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from smsgw.domain.charges import PENDING_STATES, RESERVING_STATES, Charge, ChargeState
+from smsgw.domain.errors import ChargePendingExistsError, PlateAlreadyActiveError
+from smsgw.domain.language import Language
+from smsgw.domain.ledger import Account, Transaction
+from smsgw.domain.money import Money
+from smsgw.domain.parking import ParkingSession, SessionState, extend_example
+from smsgw.service.messages import InboundSms, OutboundSms
+from smsgw.service.ports import (
+    ChargeUsage,
+    Job,
+    JsonObject,
+    OutboxState,
+    PhoneProfile,
+    StoredCharge,
+    StoredInbound,
+    StoredOutbound,
+)
+from smsgw.storage import rows
+from smsgw.storage.errors import TxClosedError, UnknownRowError
+from smsgw.storage.ledger_rules import balance_changes, refuse_overdraft, repeat_of
+from smsgw.storage.rows import utc_text
+
+if TYPE_CHECKING:
+    from smsgw.service.ports import Tx
+
+_PENDING = tuple(sorted(PENDING_STATES))
+_RESERVING = tuple(sorted(RESERVING_STATES))
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class SqliteTx:
+    """One unit of work on the writer's connection; unusable once the unit has ended."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection: sqlite3.Connection | None = connection
+
+    def close(self) -> None:
+        self._connection = None
+
+    def _live(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise TxClosedError("this Tx belongs to a unit of work that has ended")
+        return self._connection
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._live().execute(sql, params)
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self._execute(sql, params).fetchone()
+        return row
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return self._execute(sql, params).fetchall()
+
+    async def schema_version(self) -> int:
+        """The highest applied migration (the store's readiness probe reads it)."""
+        row = self._one("SELECT max(version) AS version FROM schema_version")
+        return 0 if row is None or row["version"] is None else int(row["version"])
+
+    # --- inbound ---------------------------------------------------------------------
+
+    async def insert_inbound(self, sms: InboundSms) -> str | None:
+        inbound_id = rows.time_ordered_id(sms.received_at)
+        cursor = self._execute(
+            "INSERT INTO inbound (id, link_id, dedup_key, operator_id, sender, receiver,"
+            " text, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (link_id, dedup_key) DO NOTHING",
+            (
+                inbound_id,
+                sms.link_id,
+                sms.dedup_key,
+                sms.operator_id,
+                sms.sender,
+                sms.receiver,
+                sms.text,
+                utc_text(sms.received_at),
+            ),
+        )
+        return inbound_id if cursor.rowcount == 1 else None
+
+    async def claim_inbound(
+        self, now: datetime, node: str, lease_seconds: float, limit: int
+    ) -> Sequence[StoredInbound]:
+        until = utc_text(rows.lease_end(now, lease_seconds))
+        found = self._all(
+            "SELECT * FROM inbound WHERE processed_at IS NULL"
+            " AND (lease_until IS NULL OR lease_until <= ?)"
+            " ORDER BY received_at, id LIMIT ?",
+            (utc_text(now), limit),
+        )
+        self._lease("inbound", "id", [row["id"] for row in found], node, until)
+        return [rows.inbound_from_row(row, _time) for row in found]
+
+    def _lease(self, table: str, key: str, ids: list[str], node: str, until: str) -> None:
+        self._live().executemany(
+            f"UPDATE {table} SET lease_owner = ?, lease_until = ? WHERE {key} = ?",
+            [(node, until, row_id) for row_id in ids],
+        )
+
+    async def mark_inbound_processed(self, inbound_id: str, outcome: str, now: datetime) -> bool:
+        cursor = self._execute(
+            "UPDATE inbound SET processed_at = ?, outcome = ?, lease_owner = NULL,"
+            " lease_until = NULL WHERE id = ? AND processed_at IS NULL",
+            (utc_text(now), outcome, inbound_id),
+        )
+        return cursor.rowcount == 1
+
+    # --- phones ----------------------------------------------------------------------
+
+    async def lock_phone(self, msisdn: str, operator_id: str | None) -> PhoneProfile:
+        # the group's BEGIN IMMEDIATE already excludes every other writer
+        row = self._one(
+            "INSERT INTO phones (msisdn, operator_id) VALUES (?, ?) ON CONFLICT (msisdn)"
+            " DO UPDATE SET operator_id = coalesce(excluded.operator_id, phones.operator_id)"
+            " RETURNING msisdn, language, operator_id",
+            (msisdn, operator_id),
+        )
+        if row is None:
+            raise UnknownRowError(msisdn)
+        return rows.phone_from_row(row)
+
+    async def get_phone(self, msisdn: str) -> PhoneProfile | None:
+        row = self._one(
+            "SELECT msisdn, language, operator_id FROM phones WHERE msisdn = ?", (msisdn,)
+        )
+        return None if row is None else rows.phone_from_row(row)
+
+    async def set_language(self, msisdn: str, language: Language) -> None:
+        self._execute(
+            "INSERT INTO phones (msisdn, language) VALUES (?, ?)"
+            " ON CONFLICT (msisdn) DO UPDATE SET language = excluded.language",
+            (msisdn, str(language)),
+        )
+
+    # --- ledger ----------------------------------------------------------------------
+
+    async def post(self, transaction: Transaction) -> Transaction:
+        existing = self._posted_like(transaction)
+        if existing is not None:
+            return repeat_of(existing, transaction)
+        changes = balance_changes(transaction)
+        refuse_overdraft(changes, self._balances([a.key for a in changes]))
+        self._execute(
+            "INSERT INTO ledger_transactions (id, kind, reference, at) VALUES (?, ?, ?, ?)",
+            (
+                transaction.id,
+                str(transaction.kind),
+                transaction.reference,
+                utc_text(transaction.at),
+            ),
+        )
+        self._insert_entries(transaction)
+        self._apply_changes(changes)
+        return transaction
+
+    def _posted_like(self, transaction: Transaction) -> Transaction | None:
+        """The stored transaction with this id, else with this (kind, reference)."""
+        head = self._one(
+            "SELECT * FROM ledger_transactions"
+            " WHERE id = ?1 OR (kind = ?2 AND reference = ?3)"
+            " ORDER BY id = ?1 DESC LIMIT 1",
+            (transaction.id, str(transaction.kind), transaction.reference),
+        )
+        if head is None:
+            return None
+        entries = self._all(
+            "SELECT account, amount_minor, currency FROM ledger_entries"
+            " WHERE transaction_id = ? ORDER BY position",
+            (head["id"],),
+        )
+        return rows.transaction_from_rows(head, [rows.entry_from_row(e) for e in entries], _time)
+
+    def _balances(self, keys: list[str]) -> dict[str, int]:
+        marks = ", ".join("?" * len(keys))
+        found = self._all(
+            f"SELECT account, balance_minor FROM balances WHERE account IN ({marks})", keys
+        )
+        return {row["account"]: row["balance_minor"] for row in found}
+
+    def _insert_entries(self, transaction: Transaction) -> None:
+        self._live().executemany(
+            "INSERT INTO ledger_entries (transaction_id, position, account, amount_minor,"
+            " currency) VALUES (?, ?, ?, ?, ?)",
+            [
+                (transaction.id, position, e.account.key, e.amount.minor, e.amount.currency)
+                for position, e in enumerate(transaction.entries)
+            ],
+        )
+
+    def _apply_changes(self, changes: dict[Account, int]) -> None:
+        # create missing rows at zero, then add: an upsert would check the CHECK against
+        # the proposed row (the bare change) before it sees the conflict
+        connection = self._live()
+        connection.executemany(
+            "INSERT INTO balances (account, account_kind, currency, balance_minor)"
+            " VALUES (?, ?, ?, 0) ON CONFLICT (account) DO NOTHING",
+            [(a.key, str(a.kind), a.currency) for a in changes],
+        )
+        connection.executemany(
+            "UPDATE balances SET balance_minor = balance_minor + ? WHERE account = ?",
+            [(change, a.key) for a, change in changes.items()],
+        )
+
+    async def balance(self, account: Account) -> Money:
+        row = self._one("SELECT balance_minor FROM balances WHERE account = ?", (account.key,))
+        return Money(0 if row is None else row["balance_minor"], account.currency)
+
+    # --- sessions --------------------------------------------------------------------
+
+    async def insert_session(self, session: ParkingSession) -> None:
+        cursor = self._execute(
+            "INSERT INTO sessions (id, phone, zone, plate, start_at, end_at, prepaid_minor,"
+            " currency, state, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (plate) WHERE state = 'active' DO NOTHING",
+            (
+                session.id,
+                session.phone,
+                session.zone,
+                session.plate,
+                utc_text(session.start),
+                utc_text(session.end),
+                session.prepaid.minor,
+                session.prepaid.currency,
+                str(session.state),
+                None if session.closed_at is None else utc_text(session.closed_at),
+            ),
+        )
+        if cursor.rowcount == 0:
+            await self._refuse_active_plate(session.plate)
+
+    async def _refuse_active_plate(self, plate: str) -> NoReturn:
+        active = await self.active_session_for_plate(plate)
+        raise PlateAlreadyActiveError(
+            plate=plate,
+            end=None if active is None else active.end,
+            example=extend_example(plate),
+        )
+
+    async def update_session(self, session: ParkingSession) -> None:
+        try:
+            cursor = self._execute(
+                "UPDATE sessions SET phone = ?, zone = ?, plate = ?, start_at = ?, end_at = ?,"
+                " prepaid_minor = ?, currency = ?, state = ?, closed_at = ? WHERE id = ?",
+                (
+                    session.phone,
+                    session.zone,
+                    session.plate,
+                    utc_text(session.start),
+                    utc_text(session.end),
+                    session.prepaid.minor,
+                    session.prepaid.currency,
+                    str(session.state),
+                    None if session.closed_at is None else utc_text(session.closed_at),
+                    session.id,
+                ),
+            )
+        except sqlite3.IntegrityError:
+            # only the one-active-per-plate index can refuse an update of a stored session
+            if session.state is not SessionState.ACTIVE:
+                raise
+            await self._refuse_active_plate(session.plate)
+        if cursor.rowcount == 0:
+            raise UnknownRowError(f"session {session.id}")
+
+    async def get_session(self, session_id: str) -> ParkingSession | None:
+        row = self._one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        return None if row is None else rows.session_from_row(row, _time)
+
+    async def running_sessions(self, msisdn: str) -> Sequence[ParkingSession]:
+        found = self._all(
+            "SELECT * FROM sessions WHERE phone = ? AND state = 'active' ORDER BY end_at, id",
+            (msisdn,),
+        )
+        return [rows.session_from_row(row, _time) for row in found]
+
+    async def active_session_for_plate(self, plate: str) -> ParkingSession | None:
+        row = self._one("SELECT * FROM sessions WHERE plate = ? AND state = 'active'", (plate,))
+        return None if row is None else rows.session_from_row(row, _time)
+
+    # --- charges ---------------------------------------------------------------------
+
+    async def insert_charge(self, charge: Charge, details: JsonObject) -> None:
+        cursor = self._execute(
+            "INSERT INTO charges (id, phone, operator_id, amount_minor, currency, purpose,"
+            " requested_at, deadline, state, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (phone) WHERE state IN ('requested', 'awaiting_confirmation')"
+            " DO NOTHING",
+            (
+                charge.id,
+                charge.phone,
+                charge.operator_id,
+                charge.amount.minor,
+                charge.amount.currency,
+                charge.purpose,
+                utc_text(charge.requested_at),
+                utc_text(charge.deadline),
+                str(charge.state),
+                rows.details_json(details),
+            ),
+        )
+        if cursor.rowcount == 0:
+            raise ChargePendingExistsError()
+
+    async def get_charge(self, charge_id: str) -> StoredCharge | None:
+        row = self._one("SELECT * FROM charges WHERE id = ?", (charge_id,))
+        return None if row is None else rows.charge_from_row(row, _time)
+
+    async def pending_charge(self, msisdn: str) -> StoredCharge | None:
+        row = self._one(
+            "SELECT * FROM charges WHERE phone = ? AND state IN (?, ?)", (msisdn, *_PENDING)
+        )
+        return None if row is None else rows.charge_from_row(row, _time)
+
+    async def update_charge(
+        self,
+        charge_id: str,
+        expected: ChargeState,
+        new: ChargeState,
+        operator_reference: str | None = None,
+    ) -> bool:
+        cursor = self._execute(
+            "UPDATE charges SET state = ?,"
+            " operator_reference = coalesce(?, operator_reference)"
+            " WHERE id = ? AND state = ?",
+            (str(new), operator_reference, charge_id, str(expected)),
+        )
+        return cursor.rowcount == 1
+
+    async def charges_in_state(
+        self, state: ChargeState, requested_before: datetime, limit: int
+    ) -> Sequence[StoredCharge]:
+        found = self._all(
+            "SELECT * FROM charges WHERE state = ? AND requested_at < ?"
+            " ORDER BY requested_at, id LIMIT ?",
+            (str(state), utc_text(requested_before), limit),
+        )
+        return [rows.charge_from_row(row, _time) for row in found]
+
+    async def charge_usage(
+        self,
+        msisdn: str,
+        operator_id: str,
+        currency: str,
+        day_start: datetime,
+        month_start: datetime,
+    ) -> ChargeUsage:
+        day, month = utc_text(day_start), utc_text(month_start)
+        marks = ", ".join("?" * len(_RESERVING))
+        row = self._one(
+            "SELECT"
+            " coalesce(sum(CASE WHEN requested_at >= ? THEN amount_minor END), 0) AS day_amount,"
+            " count(CASE WHEN requested_at >= ? THEN 1 END) AS day_count,"
+            " coalesce(sum(CASE WHEN requested_at >= ? THEN amount_minor END), 0)"
+            " AS month_amount,"
+            " count(CASE WHEN requested_at >= ? THEN 1 END) AS month_count"
+            " FROM charges WHERE phone = ? AND operator_id = ? AND currency = ?"
+            f" AND requested_at >= ? AND state IN ({marks})",
+            (day, day, month, month, msisdn, operator_id, currency, min(day, month), *_RESERVING),
+        )
+        if row is None:
+            raise UnknownRowError("charge usage")
+        return ChargeUsage(
+            day_amount=Money(row["day_amount"], currency),
+            day_count=row["day_count"],
+            month_amount=Money(row["month_amount"], currency),
+            month_count=row["month_count"],
+        )
+
+    # --- outbox ----------------------------------------------------------------------
+
+    async def enqueue_outbound(self, sms: OutboundSms) -> bool:
+        cursor = self._execute(
+            "INSERT INTO outbox (outbox_id, operator_id, sender, receiver, text, created_at,"
+            " state) VALUES (?, ?, ?, ?, ?, ?, 'pending') ON CONFLICT (outbox_id) DO NOTHING",
+            (
+                sms.outbox_id,
+                sms.operator_id,
+                sms.sender,
+                sms.receiver,
+                sms.text,
+                utc_text(sms.created_at),
+            ),
+        )
+        return cursor.rowcount == 1
+
+    async def claim_outbound(
+        self, now: datetime, node: str, lease_seconds: float, limit: int
+    ) -> Sequence[StoredOutbound]:
+        at = utc_text(now)
+        until = utc_text(rows.lease_end(now, lease_seconds))
+        found = self._all(
+            "SELECT * FROM outbox WHERE state = 'pending'"
+            " AND (not_before IS NULL OR not_before <= ?)"
+            " AND (lease_until IS NULL OR lease_until <= ?)"
+            " ORDER BY created_at, outbox_id LIMIT ?",
+            (at, at, limit),
+        )
+        self._lease("outbox", "outbox_id", [row["outbox_id"] for row in found], node, until)
+        return [rows.outbound_from_row(row, _time) for row in found]
+
+    def _finish_attempt(self, outbox_id: str, assignments: str, params: Sequence[Any]) -> None:
+        cursor = self._execute(
+            f"UPDATE outbox SET {assignments}, attempts = attempts + 1, lease_owner = NULL,"
+            " lease_until = NULL WHERE outbox_id = ?",
+            (*params, outbox_id),
+        )
+        if cursor.rowcount == 0:
+            raise UnknownRowError(f"outbox {outbox_id}")
+
+    async def mark_outbound_sent(self, outbox_id: str, message_id: str, now: datetime) -> None:
+        self._finish_attempt(
+            outbox_id, "state = 'sent', message_id = ?, sent_at = ?", (message_id, utc_text(now))
+        )
+
+    async def retry_outbound(self, outbox_id: str, not_before: datetime, error: str) -> None:
+        self._finish_attempt(
+            outbox_id, "not_before = ?, last_error = ?", (utc_text(not_before), error)
+        )
+
+    async def fail_outbound(self, outbox_id: str, error: str, now: datetime) -> None:
+        self._finish_attempt(
+            outbox_id,
+            "state = 'failed', last_error = ?, finished_at = ?",
+            (error, utc_text(now)),
+        )
+
+    async def record_receipt(
+        self, operator_id: str, message_id: str, state: OutboxState, now: datetime
+    ) -> bool:
+        # message ids recycle on some SMSCs: the receipt belongs to the latest send
+        cursor = self._execute(
+            "UPDATE outbox SET state = ?, receipt_state = ?, receipt_at = ?,"
+            " finished_at = coalesce(finished_at, ?) WHERE outbox_id = ("
+            "SELECT outbox_id FROM outbox WHERE operator_id = ? AND message_id = ?"
+            " ORDER BY sent_at DESC LIMIT 1)",
+            (str(state), str(state), utc_text(now), utc_text(now), operator_id, message_id),
+        )
+        return cursor.rowcount == 1
+
+    async def get_outbound(self, outbox_id: str) -> StoredOutbound | None:
+        row = self._one("SELECT * FROM outbox WHERE outbox_id = ?", (outbox_id,))
+        return None if row is None else rows.outbound_from_row(row, _time)
+
+    # --- jobs ------------------------------------------------------------------------
+
+    async def schedule(self, job: Job) -> None:
+        # a moved job takes the new id, so a node still finishing the old one (it will
+        # call complete_job with the old id) cannot delete the move
+        self._execute(
+            "INSERT INTO jobs (id, kind, reference, due_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (kind, reference) DO UPDATE SET id = excluded.id,"
+            " due_at = excluded.due_at, lease_owner = NULL, lease_until = NULL",
+            (job.id, str(job.kind), job.reference, utc_text(job.due_at)),
+        )
+
+    async def cancel_jobs(self, reference: str) -> None:
+        self._execute("DELETE FROM jobs WHERE reference = ?", (reference,))
+
+    async def claim_due_jobs(
+        self, now: datetime, node: str, lease_seconds: float, limit: int
+    ) -> Sequence[Job]:
+        at = utc_text(now)
+        until = utc_text(rows.lease_end(now, lease_seconds))
+        found = self._all(
+            "SELECT * FROM jobs WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)"
+            " ORDER BY due_at, id LIMIT ?",
+            (at, at, limit),
+        )
+        self._lease("jobs", "id", [row["id"] for row in found], node, until)
+        return [rows.job_from_row(row, _time) for row in found]
+
+    async def complete_job(self, job_id: str) -> None:
+        self._execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
+    # --- callbacks -------------------------------------------------------------------
+
+    async def remember_nonce(self, operator_id: str, nonce: str, now: datetime) -> bool:
+        cursor = self._execute(
+            "INSERT INTO callback_nonces (operator_id, nonce, seen_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (operator_id, nonce) DO NOTHING",
+            (operator_id, nonce, utc_text(now)),
+        )
+        return cursor.rowcount == 1
+
+
+if TYPE_CHECKING:
+
+    def _implements_tx(tx: SqliteTx) -> Tx:
+        return tx
