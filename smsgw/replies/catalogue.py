@@ -21,7 +21,12 @@ SHARED_REPLY_FACTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "pay.declined": ("zone", "plate", "amount"),
         "pay.expired": ("zone", "plate", "amount"),
         "pay.failed": ("zone", "plate", "amount"),
+        # the money came but could not start the parking: it stays on the account
+        "pay.credited_late": ("amount", "balance"),
+        "pay.credited_plate_busy": ("plate", "amount", "balance"),
+        "extend.credited_ended": ("plate", "amount", "balance"),
         "extend.done": ("plate", "end", "amount", "balance"),
+        "extend.done_min_charge": ("plate", "end", "amount", "charged", "balance"),
         "extend.no_session": (),
         "stop.no_session": (),
         "extend.ambiguous": ("plates", "example"),
@@ -45,6 +50,7 @@ SHARED_REPLY_FACTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "language.set": ("language",),
         "help.text": ("short_number?",),
         "confirm.nothing_pending": (),
+        "confirm.in_progress": ("amount",),
         "error.temporary": (),
     }
 )
@@ -58,6 +64,7 @@ MULTIPART_OK: Mapping[str, str] = MappingProxyType(
         "extend.ambiguous": "lists every running plate before the example",
         "stop.ambiguous": "lists every running plate before the example",
         "pay.started_min_charge": "states three amounts: price, minimum charged, balance",
+        "extend.done_min_charge": "states three amounts: price, minimum charged, balance",
         "help.text": "the whole command set in one reply",
     }
 )

@@ -1,0 +1,2 @@
+"""The service layer: the inbound pipeline, one handler per command, the charge flow,
+the scheduler and the outbox, over the storage and charging ports (ports.py)."""

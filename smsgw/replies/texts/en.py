@@ -33,8 +33,17 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "pay.declined": "Payment of {amount} for {zone} {plate} declined. Not started",
     "pay.expired": "Payment of {amount} for {zone} {plate} not confirmed in time",
     "pay.failed": "Charging {amount} for {zone} {plate} failed. Not started",
+    "pay.credited_late": "{amount} arrived too late; parking not started. Balance {balance}",
+    "pay.credited_plate_busy": (
+        "{plate} is already paid. {amount} kept on account. Balance {balance}"
+    ),
+    "extend.credited_ended": "{plate} had ended. {amount} kept on your account. Balance {balance}",
     # --- extending and stopping ---
     "extend.done": "{plate} extended until {end}. Paid {amount}. Balance {balance}",
+    "extend.done_min_charge": (
+        "{plate} extended until {end}, {amount}. The minimum charge {charged}"
+        " was taken; balance {balance}"
+    ),
     "extend.no_session": "No running parking to extend. Pay anew: ZONE*PLATE*HOURS",
     "extend.ambiguous": "You have several parkings: {plates}. Name the plate: {example}",
     "extend.too_long": "Too long: the zone allows at most {max_hours} h",
@@ -66,6 +75,7 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
         " language LANG*RU",
     ),
     "confirm.nothing_pending": "There is no payment awaiting confirmation",
+    "confirm.in_progress": "Your payment of {amount} is being processed. Please wait",
     "error.temporary": "We could not process your message now. Please send it again",
 }
 

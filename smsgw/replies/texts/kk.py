@@ -36,8 +36,15 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "pay.declined": "{zone} {plate}: {amount} төлемінен бас тартылды. Тұрақ басталмады",
     "pay.expired": "{zone} {plate}: {amount} төлемі уақытында расталмады",
     "pay.failed": "{zone} {plate}: {amount} төлемі өтпеді. Тұрақ басталмады",
+    "pay.credited_late": "{amount} төлемі кеш келді, тұрақ басталмады. Шот {balance}",
+    "pay.credited_plate_busy": "{plate} төленген. {amount} шотқа түсті. Шот {balance}",
+    "extend.credited_ended": "{plate} тұрағы аяқталған. {amount} шотқа түсті. Шот {balance}",
     # --- extending and stopping ---
     "extend.done": "{plate} ұзартылды, аяқталуы: {end}. Төленді {amount}. Шот {balance}",
+    "extend.done_min_charge": (
+        "{plate} ұзартылды, аяқталуы: {end}, құны {amount}. Ең аз төлем алынды:"
+        " {charged}, шотта қалды: {balance}"
+    ),
     "extend.no_session": "Ұзартатын тұрақ жоқ. Қайта төлеңіз: АЙМАҚ*НӨМІР*САҒАТ",
     "extend.ambiguous": "Бірнеше тұрақ бар: {plates}. Нөмірді көрсетіңіз: {example}",
     "extend.too_long": "Бұлай ұзартуға болмайды: аймақта ең көбі {max_hours} сағ",
@@ -71,6 +78,7 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
         " күйі I, тіл LANG*KK",
     ),
     "confirm.nothing_pending": "Растауды күтіп тұрған төлем жоқ",
+    "confirm.in_progress": "{amount} төлемі өңделуде. SMS-ті күтіңіз",
     "error.temporary": "Хабарламаны өңдеу мүмкін болмады. Кейінірек қайта жіберіңіз",
 }
 

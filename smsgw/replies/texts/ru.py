@@ -35,8 +35,15 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "pay.declined": "Платёж {amount} за {zone} {plate} отклонён. Парковка не начата",
     "pay.expired": "Платёж {amount} за {zone} {plate} не подтверждён вовремя",
     "pay.failed": "Не удалось списать {amount} за {zone} {plate}. Парковка не начата",
+    "pay.credited_late": "Платёж {amount} пришёл поздно, парковка не начата. Баланс {balance}",
+    "pay.credited_plate_busy": "{plate} уже оплачен. {amount} зачислено на счёт. Баланс {balance}",
+    "extend.credited_ended": "Парковка {plate} закончилась. {amount} на счёте. Баланс {balance}",
     # --- extending and stopping ---
     "extend.done": "{plate} продлено до {end}. Оплачено {amount}. Баланс {balance}",
+    "extend.done_min_charge": (
+        "{plate} продлено до {end}, {amount}. Списан минимальный платёж {charged},"
+        " остаток на счёте {balance}"
+    ),
     "extend.no_session": "Нет парковки для продления. Оплатите заново: ЗОНА*НОМЕР*ЧАСЫ",
     "extend.ambiguous": "У вас несколько парковок: {plates}. Укажите номер: {example}",
     "extend.too_long": "Столько продлить нельзя: в зоне не больше {max_hours} ч",
@@ -68,6 +75,7 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
         " статус I, язык LANG*EN",
     ),
     "confirm.nothing_pending": "Нет платежа, который ждёт подтверждения",
+    "confirm.in_progress": "Платёж {amount} уже обрабатывается. Дождитесь SMS",
     "error.temporary": "Не удалось обработать сообщение. Отправьте его ещё раз позже",
 }
 

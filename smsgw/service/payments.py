@@ -1,0 +1,218 @@
+"""Asking the phone for money, shared by pay and extend: is the operator supported, is a
+charge already pending, does the payment fit the operator's limits, and then the charge
+itself with its deadline and its retry job.
+
+A charge's `details` (stored with it, JSON) say what to do when it is confirmed:
+
+    {"action": "pay", "session_id": …, "zone": …, "plate": …, "hours": 2,
+     "price": 12000, "excess": 0, "confirmation": "operator"}
+    {"action": "extend", "session_id": …, …same keys}
+
+Amounts there are minor units in the charge's currency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from smsgw.domain.charges import Charge, ChargeState, new_charge
+from smsgw.domain.errors import ChargePendingExistsError, OperatorUnsupportedError
+from smsgw.domain.limits import Usage, check_limits, usage_periods
+from smsgw.domain.money import Money
+from smsgw.domain.operators import ConfirmationMode, OperatorPolicy, ensure_supported
+from smsgw.domain.parking import Funding
+from smsgw.domain.tariffs import Zone
+from smsgw.service.ports import Job, JobKind, JsonObject
+from smsgw.service.session_flow import job_id
+from smsgw.service.unit import RequestCharge, Unit
+
+ACTION_PAY = "pay"
+ACTION_EXTEND = "extend"
+
+
+@dataclass(frozen=True, slots=True)
+class ChargePurpose:
+    """What a charge pays for, as stored in its details."""
+
+    action: str
+    session_id: str
+    zone: str
+    plate: str
+    hours: int
+    price: Money
+    excess: Money  # charged above the shortfall (the operator's minimum); stays on account
+    confirmation: ConfirmationMode
+
+    def to_details(self) -> dict[str, object]:
+        return {
+            "action": self.action,
+            "session_id": self.session_id,
+            "zone": self.zone,
+            "plate": self.plate,
+            "hours": self.hours,
+            "price": self.price.minor,
+            "excess": self.excess.minor,
+            "confirmation": self.confirmation.value,
+        }
+
+    @classmethod
+    def from_details(cls, details: JsonObject, currency: str) -> ChargePurpose:
+        return cls(
+            action=_text(details, "action"),
+            session_id=_text(details, "session_id"),
+            zone=_text(details, "zone"),
+            plate=_text(details, "plate"),
+            hours=_number(details, "hours"),
+            price=Money(_number(details, "price"), currency),
+            excess=Money(_number(details, "excess"), currency),
+            confirmation=ConfirmationMode(_text(details, "confirmation")),
+        )
+
+    @property
+    def asks_subscriber_ourselves(self) -> bool:
+        return self.confirmation is ConfirmationMode.GATEWAY
+
+
+def _text(details: Mapping[str, object], key: str) -> str:
+    value = details.get(key)
+    if not isinstance(value, str):
+        raise ValueError(f"charge details: {key} must be a string, got {value!r}")
+    return value
+
+
+def _number(details: Mapping[str, object], key: str) -> int:
+    value = details.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"charge details: {key} must be an integer, got {value!r}")
+    return value
+
+
+def supported_policy(unit: Unit) -> OperatorPolicy:
+    """The phone's operator, refusing one that does not take SMS payments (Yota)."""
+    policy = unit.deployment.policy(unit.operator_id)
+    if policy is None:
+        raise OperatorUnsupportedError(operator=unit.operator_id or "?")
+    ensure_supported(policy)
+    return policy
+
+
+def operator_minimum(policy: OperatorPolicy, zone: Zone) -> Money | None:
+    if policy.currency != zone.currency:
+        return None
+    return policy.limits.min_per_payment
+
+
+async def refuse_if_charge_pending(unit: Unit) -> None:
+    """One charge per phone at a time, and no payment from the account meanwhile: the
+    pending one was planned on the account's balance and must still find it there."""
+    if await unit.tx.pending_charge(unit.msisdn) is not None:
+        raise ChargePendingExistsError()
+
+
+async def ensure_chargeable(unit: Unit, policy: OperatorPolicy, zone: Zone, amount: Money) -> None:
+    """Refuse a charge the operator cannot take: no charging API for it, another currency,
+    or one of its limits (the reply names the limit)."""
+    if policy.currency != zone.currency or not unit.can_charge(policy.id):
+        raise OperatorUnsupportedError(operator=policy.name)
+    usage = await _usage(unit, policy, unit.now)
+    broken = check_limits(policy, amount, usage)
+    if broken is not None:
+        raise broken.to_error()
+
+
+async def _usage(unit: Unit, policy: OperatorPolicy, now: datetime) -> Usage:
+    day_start, month_start = usage_periods(now, policy.time_zone)
+    used = await unit.tx.charge_usage(
+        unit.msisdn, policy.id, policy.currency, day_start, month_start
+    )
+    return Usage(
+        day_amount=used.day_amount,
+        day_count=used.day_count,
+        month_amount=used.month_amount,
+        month_count=used.month_count,
+    )
+
+
+def purpose_for(
+    action: str,
+    *,
+    session_id: str,
+    zone: str,
+    plate: str,
+    hours: int,
+    funding: Funding,
+    policy: OperatorPolicy,
+) -> ChargePurpose:
+    return ChargePurpose(
+        action=action,
+        session_id=session_id,
+        zone=zone,
+        plate=plate,
+        hours=hours,
+        price=funding.price,
+        excess=funding.min_charge_excess,
+        confirmation=policy.confirmation,
+    )
+
+
+async def open_charge(
+    unit: Unit, policy: OperatorPolicy, amount: Money, purpose: ChargePurpose
+) -> Charge:
+    """Store the charge with its deadline, then either ask the subscriber ourselves
+    (gateway mode: wait for `1`/`0`) or have the operator asked right after COMMIT."""
+    charge = new_charge(
+        charge_id=unit.new_id("chg"),
+        phone=unit.msisdn,
+        operator_id=policy.id,
+        amount=amount,
+        purpose=purpose.session_id,
+        now=unit.now,
+        timeout=unit.settings.confirmation_timeout,
+    )
+    await unit.tx.insert_charge(charge, purpose.to_details())
+    unit.charge_stages.append((policy.id, "requested"))
+    await unit.tx.schedule(
+        Job(
+            id=job_id(JobKind.CHARGE_EXPIRY, charge.id),
+            kind=JobKind.CHARGE_EXPIRY,
+            reference=charge.id,
+            due_at=charge.deadline,
+        )
+    )
+    if purpose.asks_subscriber_ourselves:
+        await unit.reply(
+            "pay.confirm_request",
+            zone=purpose.zone,
+            plate=purpose.plate,
+            hours=purpose.hours,
+            amount=amount,
+        )
+    else:
+        await send_request_after_commit(unit, charge)
+        await unit.reply(
+            "pay.charge_requested",
+            amount=amount,
+            operator_number=unit.settings.operator_numbers.get(policy.id, policy.name),
+        )
+    return charge
+
+
+async def send_request_after_commit(unit: Unit, charge: Charge) -> None:
+    """The request goes out after COMMIT; the retry job is the durable fallback for a
+    process that dies in between (or a request that gets no usable answer)."""
+    await unit.tx.schedule(
+        Job(
+            id=job_id(JobKind.CHARGE_RETRY, charge.id),
+            kind=JobKind.CHARGE_RETRY,
+            reference=charge.id,
+            due_at=unit.now + unit.settings.charge_backoff.first,
+        )
+    )
+    unit.after_commit(RequestCharge(charge.id))
+
+
+def is_waiting_for_subscriber(charge: Charge, purpose: ChargePurpose) -> bool:
+    """Gateway mode, before the subscriber's `1`: nothing has been sent to the operator."""
+    return purpose.asks_subscriber_ourselves and charge.state is ChargeState.REQUESTED

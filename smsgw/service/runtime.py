@@ -1,0 +1,60 @@
+"""The service's background work in one place: the inbound sweep, the scheduler and the
+outbox sender, started together and stopped together.
+
+    service = build_service(store, deployment, clock, charging, senders, metrics)
+    await service.start()       # the transports call service.gateway
+    ...
+    await service.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from smsgw.observability import Metrics
+from smsgw.service.outbox import OutboxSender
+from smsgw.service.pipeline import Gateway
+from smsgw.service.ports import ChargingGateway, MtSender, Store
+from smsgw.service.scheduler import Scheduler
+from smsgw.service.settings import Clock, Deployment, IdFactory, random_id
+
+
+@dataclass(slots=True)
+class Service:
+    gateway: Gateway
+    scheduler: Scheduler
+    outbox: OutboxSender
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _loops: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        self._stop.clear()
+        self._loops = [
+            asyncio.create_task(self.gateway.sweep_forever(self._stop), name="smsgw-inbound"),
+            asyncio.create_task(self.scheduler.run_forever(self._stop), name="smsgw-scheduler"),
+            asyncio.create_task(self.outbox.run_forever(self._stop), name="smsgw-outbox"),
+        ]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops = []
+        await self.gateway.drain()
+
+
+def build_service(
+    store: Store,
+    deployment: Deployment,
+    clock: Clock,
+    charging: Mapping[str, ChargingGateway],
+    senders: Mapping[str, MtSender],
+    metrics: Metrics | None = None,
+    *,
+    ids: IdFactory = random_id,
+) -> Service:
+    outbox = OutboxSender(store, senders, clock, deployment.settings, metrics=metrics)
+    gateway = Gateway(store, deployment, clock, charging, metrics, ids=ids, on_replies=outbox.wake)
+    scheduler = Scheduler(store, deployment, clock, gateway.flow, ids=ids)
+    return Service(gateway=gateway, scheduler=scheduler, outbox=outbox)

@@ -1,0 +1,186 @@
+"""Scheduled work: reminders, session ends, charge deadlines and charge retries.
+
+`run_due(now)` claims the due jobs (leased to this node, so two nodes never run one job
+at once) and runs each in its own unit of work, which completes the job first and may
+schedule it again. A job that fails stays leased until the lease runs out and is then
+claimed again, on any node. Replies are named after the job and the moment they are
+about, so a job that runs twice sends once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime
+
+import structlog
+
+from smsgw.domain.parking import (
+    ParkingSession,
+    SessionState,
+    expire,
+    extend_example,
+    reminder_due_at,
+)
+from smsgw.domain.tariffs import as_utc
+from smsgw.service.charging_flow import (
+    ChargeFlow,
+    UnitReport,
+    run_charge_expiry,
+    run_charge_retry,
+)
+from smsgw.service.ports import Job, JobKind, Store, Tx
+from smsgw.service.session_flow import job_reply_id, schedule_session_jobs
+from smsgw.service.settings import Clock, Deployment, IdFactory, random_id
+from smsgw.service.unit import Unit, local_time, lock_phone_unit
+
+log = structlog.get_logger(__name__)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        store: Store,
+        deployment: Deployment,
+        clock: Clock,
+        flow: ChargeFlow,
+        *,
+        ids: IdFactory = random_id,
+    ) -> None:
+        self._store = store
+        self._deployment = deployment
+        self._clock = clock
+        self._flow = flow
+        self._ids = ids
+
+    async def run_due(self, now: datetime | None = None) -> int:
+        """Run every job due by `now` (the clock's time by default); how many ran."""
+        at = now or self._clock.now()
+        settings = self._deployment.settings
+        jobs = await self._store.transact(
+            lambda tx: tx.claim_due_jobs(
+                at, settings.node_id, settings.lease_seconds, settings.batch_size
+            )
+        )
+        reports = [await self._run(job, at) for job in jobs]
+        actions = [action for report in reports if report for action in report.actions]
+        await self._flow.run_actions(actions)
+        return len(jobs)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        tick = self._deployment.settings.scheduler_tick_seconds
+        while not stop.is_set():
+            try:
+                while await self.run_due() >= self._deployment.settings.batch_size:
+                    pass  # a full batch: more may be due right now
+            except Exception:
+                log.exception("scheduler_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=tick)
+
+    async def _run(self, job: Job, now: datetime) -> UnitReport | None:
+        seed = self._ids()
+
+        async def work(tx: Tx) -> UnitReport:
+            await tx.complete_job(job.id)
+            unit = await self._unit_for(tx, job, now, seed)
+            if unit is not None:
+                await _JOBS[job.kind](unit, job)
+                return UnitReport.of(unit)
+            return UnitReport((), 0, (), ())
+
+        try:
+            report = await self._store.transact(work)
+        except Exception:
+            log.exception("job_failed", job_id=job.id, kind=job.kind.value)
+            return None
+        self._flow.committed(report)
+        return report
+
+    async def _unit_for(self, tx: Tx, job: Job, now: datetime, seed: str) -> Unit | None:
+        phone = await _phone_of(tx, job)
+        if phone is None:
+            return None
+        return await lock_phone_unit(
+            tx,
+            self._deployment,
+            msisdn=phone,
+            operator_id=None,
+            now=now,
+            cause=f"job:{job.id}",
+            seed=seed,
+            can_charge=self._flow.can_charge,
+        )
+
+
+async def _phone_of(tx: Tx, job: Job) -> str | None:
+    if job.kind in (JobKind.REMINDER, JobKind.SESSION_END):
+        session = await tx.get_session(job.reference)
+        return session.phone if session is not None else None
+    stored = await tx.get_charge(job.reference)
+    return stored.charge.phone if stored is not None else None
+
+
+async def _current_session(unit: Unit, job: Job) -> ParkingSession | None:
+    """Read again under the phone's lock: an extension or a stop may have come first."""
+    return await unit.tx.get_session(job.reference)
+
+
+async def _remind(unit: Unit, job: Job) -> None:
+    session = await _current_session(unit, job)
+    if session is None or not session.is_running(unit.now):
+        return
+    due = as_utc(reminder_due_at(session, unit.settings.reminder_minutes))
+    if unit.now < due:  # the session was extended since: remind for the new end
+        await schedule_session_jobs(unit, session)
+        return
+    zone = unit.deployment.zones.get(session.zone)
+    await unit.reply_once(
+        job_reply_id(job, session.end),
+        "session.reminder",
+        plate=session.plate,
+        zone=session.zone,
+        end=local_time(session.end, zone),
+        example=extend_example(session.plate),
+    )
+
+
+async def _end(unit: Unit, job: Job) -> None:
+    session = await _current_session(unit, job)
+    if session is None:
+        return
+    if session.state is SessionState.ACTIVE:
+        if unit.now < as_utc(session.end):  # extended since: end it at the new end
+            await schedule_session_jobs(unit, session)
+            return
+        session = expire(session, unit.now)
+        await unit.tx.update_session(session)
+    if session.state is not SessionState.EXPIRED:
+        return  # stopped: the stop reply said it all
+    # also when another payment for the plate closed it first: the driver still hears
+    zone = unit.deployment.zones.get(session.zone)
+    await unit.reply_once(
+        job_reply_id(job, session.end),
+        "session.ended",
+        plate=session.plate,
+        zone=session.zone,
+        end=local_time(session.end, zone),
+    )
+
+
+async def _charge_job(unit: Unit, job: Job) -> None:
+    stored = await unit.tx.get_charge(job.reference)
+    if stored is None:
+        return
+    if job.kind is JobKind.CHARGE_EXPIRY:
+        await run_charge_expiry(unit, stored)
+    else:
+        await run_charge_retry(unit, stored)
+
+
+_JOBS = {
+    JobKind.REMINDER: _remind,
+    JobKind.SESSION_END: _end,
+    JobKind.CHARGE_EXPIRY: _charge_job,
+    JobKind.CHARGE_RETRY: _charge_job,
+}

@@ -1,0 +1,147 @@
+"""What happens to a session inside a unit of work: it starts, is extended, stops or ends,
+with its ledger movement and its scheduled reminder and end notice.
+
+Ledger transactions are named after what they pay for (`session_paid:<session id>`…),
+so posting one again in a replayed unit returns the one already posted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from smsgw.domain import ledger
+from smsgw.domain.charges import Charge
+from smsgw.domain.errors import UnknownZoneError
+from smsgw.domain.ledger import Account
+from smsgw.domain.money import Money
+from smsgw.domain.parking import (
+    ExtensionPlan,
+    ParkingSession,
+    SessionState,
+    StopPlan,
+    end_due_at,
+    expire,
+    extend,
+    reminder_due_at,
+    stop,
+)
+from smsgw.domain.tariffs import Zone, as_utc
+from smsgw.service.ports import Job, JobKind
+from smsgw.service.unit import Unit
+
+
+def job_id(kind: JobKind, reference: str) -> str:
+    return f"{kind.value}:{reference}"
+
+
+def job_reply_id(job: Job, moment: datetime) -> str:
+    """A job's reply is named after the job and the moment it is about (the session's
+    end): a job run twice sends once, a moved job (extension) sends for the new end."""
+    return f"job:{job.id}@{int(as_utc(moment).timestamp())}"
+
+
+def zone_of(unit: Unit, session: ParkingSession) -> Zone:
+    zone = unit.deployment.zones.get(session.zone)
+    if zone is None:
+        raise UnknownZoneError(zone=session.zone)
+    return zone
+
+
+async def phone_balance(unit: Unit, currency: str) -> Money:
+    return await unit.tx.balance(Account.phone(unit.msisdn, currency))
+
+
+async def schedule_session_jobs(unit: Unit, session: ParkingSession) -> None:
+    """(Re)schedule the reminder and the end notice for the session's current end."""
+    minutes = unit.settings.reminder_minutes
+    if minutes > 0:
+        reminder_at = as_utc(reminder_due_at(session, minutes))
+        if reminder_at > unit.now:
+            await unit.tx.schedule(_job(JobKind.REMINDER, session.id, reminder_at))
+    await unit.tx.schedule(_job(JobKind.SESSION_END, session.id, as_utc(end_due_at(session))))
+
+
+def _job(kind: JobKind, reference: str, due_at: datetime) -> Job:
+    return Job(id=job_id(kind, reference), kind=kind, reference=reference, due_at=due_at)
+
+
+async def start_session(unit: Unit, session: ParkingSession, *, is_new: bool) -> None:
+    """An ACTIVE session's price goes from the parking account to the zone's revenue."""
+    if is_new:
+        await unit.tx.insert_session(session)
+    else:
+        await unit.tx.update_session(session)
+    if session.prepaid.is_positive:
+        await unit.tx.post(
+            ledger.session_paid(
+                transaction_id=f"session_paid:{session.id}",
+                session_id=session.id,
+                phone=session.phone,
+                zone=session.zone,
+                amount=session.prepaid,
+                at=unit.now,
+            )
+        )
+    await schedule_session_jobs(unit, session)
+
+
+async def extend_session(
+    unit: Unit, session: ParkingSession, plan: ExtensionPlan, *, extension_id: str
+) -> ParkingSession:
+    extended = extend(session, plan, unit.now)
+    await unit.tx.update_session(extended)
+    if plan.price.is_positive:
+        await unit.tx.post(
+            ledger.session_extended(
+                transaction_id=f"session_extended:{extension_id}",
+                extension_id=extension_id,
+                phone=session.phone,
+                zone=session.zone,
+                amount=plan.price,
+                at=unit.now,
+            )
+        )
+    await schedule_session_jobs(unit, extended)
+    return extended
+
+
+async def stop_session(unit: Unit, session: ParkingSession, plan: StopPlan) -> ParkingSession:
+    stopped = stop(session, plan)
+    await unit.tx.update_session(stopped)
+    if plan.refund.is_positive:
+        await unit.tx.post(
+            ledger.session_refund(
+                transaction_id=f"session_refund:{session.id}",
+                session_id=session.id,
+                phone=session.phone,
+                zone=session.zone,
+                amount=plan.refund,
+                at=unit.now,
+            )
+        )
+    await unit.tx.cancel_jobs(session.id)
+    return stopped
+
+
+async def close_if_ended(unit: Unit, session: ParkingSession) -> ParkingSession:
+    """An ACTIVE session past its end that the scheduler has not closed yet: close it now
+    (its SESSION_END job still sends the notice). Anything else is returned as it is."""
+    if session.state is not SessionState.ACTIVE or unit.now < as_utc(session.end):
+        return session
+    expired = expire(session, unit.now)
+    await unit.tx.update_session(expired)
+    return expired
+
+
+async def credit_charge(unit: Unit, charge: Charge) -> None:
+    """The operator took the money from the phone: it lands on the parking account."""
+    await unit.tx.post(
+        ledger.charge_confirmed(
+            transaction_id=f"charge_confirmed:{charge.id}",
+            charge_id=charge.id,
+            phone=charge.phone,
+            operator_id=charge.operator_id,
+            amount=charge.amount,
+            at=unit.now,
+        )
+    )
