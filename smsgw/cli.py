@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "smsgw.cli_parse",
     "smsgw.cli_quote",
     "smsgw.cli_demo",
+    "smsgw.cli_serve",
 )
 
 

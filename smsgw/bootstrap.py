@@ -1,0 +1,229 @@
+"""The one place that wires configuration to implementations.
+
+`start_gateway(config)` opens the store, builds the service, binds the HTTP listener
+and the SMPP links, and returns a `RunningGateway` whose `stop()` drains: it stops
+taking MO (HTTP closes, SMPP answers new deliver_sm with a temporary error so the SMSC
+keeps them), finishes the work in flight, unbinds and closes the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import aiohttp
+import structlog
+from aiohttp import web
+
+from smsgw.charging.http_client import HttpChargingGateway
+from smsgw.commands import ParseSettings
+from smsgw.commands.plates import plate_rules
+from smsgw.config import AppConfig, LinkSettings
+from smsgw.observability import Metrics
+from smsgw.service.messages import OutboundSms
+from smsgw.service.pipeline import Gateway
+from smsgw.service.ports import ChargingGateway, MtSender, Store
+from smsgw.service.runtime import Service, build_service
+from smsgw.service.settings import Clock, Deployment, ServiceSettings, SystemClock
+from smsgw.smpp.constants import CommandStatus
+from smsgw.smpp.events import DeliveryReceiptReceived
+from smsgw.smpp.pdu import DataSm, DeliverSm
+from smsgw.smpp.session import SessionConfig
+from smsgw.storage import open_store
+from smsgw.transport.http_app import HttpOptions, create_app
+from smsgw.transport.http_sender import KannelSender
+from smsgw.transport.smpp_client import BindMode, EsmeLink, EsmeLinkConfig, LinkState
+from smsgw.transport.smpp_mo import SmppInbound
+from smsgw.transport.smpp_sender import SmppSender
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(slots=True)
+class RunningGateway:
+    config: AppConfig
+    store: Store
+    service: Service
+    metrics: Metrics
+    http_runner: web.AppRunner
+    http_port: int
+    client_session: aiohttp.ClientSession
+    links: dict[str, EsmeLink] = field(default_factory=dict)
+    inbound: list[DrainableInbound] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.config.http.host}:{self.http_port}"
+
+    async def wait_links_bound(self) -> None:
+        await asyncio.gather(*(link.wait_bound() for link in self.links.values()))
+
+    async def stop(self) -> None:
+        """Drain: stop taking MO, finish in-flight work, unbind, close."""
+        for inbound in self.inbound:
+            inbound.draining = True
+        await self.http_runner.cleanup()
+        await self.service.stop()
+        await asyncio.gather(*(link.close() for link in self.links.values()))
+        await self.client_session.close()
+        await self.store.close()
+        log.info("gateway.stopped")
+
+
+class DrainableInbound:
+    """An SMPP link's MO intake that refuses (temporarily) once the node is draining."""
+
+    def __init__(self, inbound: SmppInbound) -> None:
+        self.inbound = inbound
+        self.draining = False
+
+    async def on_deliver(self, pdu: DeliverSm | DataSm) -> int:
+        if self.draining:
+            return CommandStatus.ESME_RX_T_APPN  # the SMSC keeps it and retries
+        return await self.inbound.on_deliver(pdu)
+
+    async def on_receipt(self, event: DeliveryReceiptReceived) -> int:
+        if self.draining:
+            return CommandStatus.ESME_RX_T_APPN
+        return await self.inbound.on_receipt(event)
+
+
+class OperatorSenders:
+    """An operator's ways out in turn (several binds share the load)."""
+
+    def __init__(self, senders: Sequence[MtSender]) -> None:
+        self._senders = list(senders)
+        self._next = 0
+
+    async def send(self, sms: OutboundSms) -> str:
+        sender = self._senders[self._next % len(self._senders)]
+        self._next += 1
+        return await sender.send(sms)
+
+
+def node_id(config: AppConfig) -> str:
+    return config.gateway.node_id or f"{socket.gethostname()}-{os.getpid()}"
+
+
+def service_settings(config: AppConfig, public_url: str) -> ServiceSettings:
+    gateway = config.gateway
+    return ServiceSettings(
+        default_language=gateway.default_language,
+        short_number=gateway.short_number,
+        reminder_minutes=gateway.reminder_minutes,
+        confirmation_timeout=timedelta(minutes=gateway.confirmation_timeout_minutes),
+        parse=ParseSettings(plates=plate_rules(gateway.plate_formats), max_hours=gateway.max_hours),
+        callback_base_url=public_url,
+        node_id=node_id(config),
+        charging_secrets={op: s.secret for op, s in config.charging.items()},
+    )
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    sock.setblocking(False)
+    return sock
+
+
+async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> RunningGateway:
+    clock = clock or SystemClock()
+    sock = _listening_socket(config.http.host, config.http.port)
+    http_port = sock.getsockname()[1]
+    public_url = config.http.public_url or f"http://{config.http.host}:{http_port}"
+    store = await open_store(config.storage_dsn)
+    metrics = Metrics()
+    session = aiohttp.ClientSession()
+    deployment = Deployment(config.zones, config.operators, service_settings(config, public_url))
+    charging: dict[str, ChargingGateway] = {
+        operator: HttpChargingGateway(s.url, s.secret, session, s.timeout_seconds, clock=clock.now)
+        for operator, s in config.charging.items()
+    }
+    # filled once the links exist; the outbox reads it at send time
+    senders: dict[str, MtSender] = {}
+    service = build_service(store, deployment, clock, charging, senders, metrics)
+    links: dict[str, EsmeLink] = {}
+    inbound: list[DrainableInbound] = []
+    by_operator: dict[str, list[MtSender]] = {}
+    for link in config.links:
+        sender: MtSender
+        if link.kind == "smpp":
+            esme, intake = _smpp_link(link, service.gateway, clock, metrics)
+            links[link.id] = esme
+            inbound.append(intake)
+            sender = SmppSender(esme)
+        else:
+            sender = _kannel_sender(link, session, public_url)
+        by_operator.setdefault(link.operator, []).append(sender)
+    senders.update({operator: OperatorSenders(s) for operator, s in by_operator.items()})
+    app = create_app(service.gateway, _http_options(config), metrics)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    await service.start()
+    for esme in links.values():
+        await esme.start()
+    log.info("gateway.started", http_port=http_port, links=sorted(links), node=node_id(config))
+    return RunningGateway(
+        config, store, service, metrics, runner, http_port, session, links, inbound
+    )
+
+
+def _http_options(config: AppConfig) -> HttpOptions:
+    # every configured link may carry HTTP MO/DLR for its operator (Kannel or JSON)
+    return HttpOptions(
+        links={link.id: link.operator for link in config.links},
+        api_token=config.http.api_token,
+        max_body_bytes=config.http.max_body_bytes,
+        plate_countries=config.gateway.plate_formats,
+    )
+
+
+def _smpp_link(
+    link: LinkSettings, gateway: Gateway, clock: Clock, metrics: Metrics
+) -> tuple[EsmeLink, DrainableInbound]:
+    intake = DrainableInbound(
+        SmppInbound(
+            link_id=link.id,
+            operator_id=link.operator,
+            accept_mo=gateway.accept_mo,
+            accept_receipt=gateway.accept_receipt,
+            clock=clock.now,
+        )
+    )
+    config = EsmeLinkConfig(
+        host=link.host,
+        port=link.port,
+        system_id=link.system_id,
+        password=link.password,
+        system_type=link.system_type,
+        bind_mode=BindMode.TRANSCEIVER
+        if link.bind_mode == "transceiver"
+        else BindMode.TRANSMITTER_RECEIVER,
+        session=SessionConfig(
+            window_size=link.window, enquire_link_interval=link.enquire_link_seconds
+        ),
+        segments_per_second=link.segments_per_second,
+    )
+
+    def on_state(state: LinkState) -> None:
+        metrics.set_link_up(link.id, state is LinkState.BOUND)
+
+    esme = EsmeLink(
+        config, on_deliver=intake.on_deliver, on_receipt=intake.on_receipt, on_state=on_state
+    )
+    return esme, intake
+
+
+def _kannel_sender(
+    link: LinkSettings, session: aiohttp.ClientSession, public_url: str
+) -> KannelSender:
+    dlr = f"{public_url}/dlr/kannel/{link.id}?id={{outbox_id}}&type=%d"
+    return KannelSender(link.sendsms_url, link.username, link.password, link.smsc, session, dlr)
