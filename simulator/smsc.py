@@ -7,6 +7,7 @@ phones' inbox, and `send_mo` delivers a phone's text to a bound gateway as deliv
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ class SimulatedSmsc:
         self._operator_of = {a.system_id: a.operator for a in settings.accounts}
         self.inbox: dict[str, list[ReceivedMt]] = defaultdict(list)
         self.segments_received = 0
+        self._inbox_changed = asyncio.Event()
         self._parts = Reassembler()
         self.server = SmscServer(
             authenticate={a.system_id: a.password for a in settings.accounts},
@@ -71,6 +73,14 @@ class SimulatedSmsc:
         if connection.system_id is None:
             return None
         return self._operator_of.get(connection.system_id)
+
+    async def wait_for_texts(self, msisdn: str, count: int, timeout: float = 5.0) -> list[str]:
+        """The texts `msisdn` received, once there are at least `count` of them."""
+        async with asyncio.timeout(timeout):
+            while len(self.inbox[msisdn]) < count:
+                self._inbox_changed.clear()
+                await self._inbox_changed.wait()
+        return [message.text for message in self.inbox[msisdn]]
 
     async def send_mo(self, operator: str, source: str, destination: str, text: str) -> int:
         """Deliver a phone's text to a gateway bound for `operator`; returns its status."""
@@ -120,6 +130,7 @@ class SimulatedSmsc:
             self.inbox[pdu.destination_addr].append(
                 ReceivedMt(operator, pdu.source_addr, pdu.destination_addr, text, message_id)
             )
+            self._inbox_changed.set()
             log.info("sim.mt_received", operator=operator, message_id=message_id)
         return SubmitSmResp(message_id=message_id)
 
