@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -46,8 +47,11 @@ class ReceivedMt:
 class SimulatedSmsc:
     """An SMPP server with per-operator credentials, an MT inbox per phone and MO injection."""
 
-    def __init__(self, settings: SmscSettings) -> None:
+    def __init__(
+        self, settings: SmscSettings, *, on_mt: Callable[[ReceivedMt], None] | None = None
+    ) -> None:
         self.settings = settings
+        self.on_mt = on_mt
         self._operator_of = {a.system_id: a.operator for a in settings.accounts}
         self.inbox: dict[str, list[ReceivedMt]] = defaultdict(list)
         self.segments_received = 0
@@ -131,6 +135,8 @@ class SimulatedSmsc:
                 ReceivedMt(operator, pdu.source_addr, pdu.destination_addr, text, message_id)
             )
             self._inbox_changed.set()
+            if self.on_mt is not None:
+                self.on_mt(self.inbox[pdu.destination_addr][-1])
             log.info("sim.mt_received", operator=operator, message_id=message_id)
         return SubmitSmResp(message_id=message_id)
 

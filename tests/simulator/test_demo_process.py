@@ -15,7 +15,15 @@ import pytest
 import smpplib.client
 import smpplib.consts
 
+REPO = Path(__file__).resolve().parents[2]
+
 CONFIG = """
+[storage]
+dsn = "sqlite:///{db}"
+
+[http]
+port = 0
+
 [simulator.smsc]
 host = "127.0.0.1"
 port = 0
@@ -30,7 +38,8 @@ operator = "beeline"
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
     config = tmp_path / "config.toml"
-    config.write_text(CONFIG, "utf-8")
+    config.write_text(CONFIG.format(db=tmp_path / "gw.sqlite3"), "utf-8")
+    (tmp_path / "operators").symlink_to(REPO / "operators")
     process = subprocess.Popen(
         [sys.executable, "-m", "smsgw.cli", "demo", "--config", str(config)],
         stdout=subprocess.PIPE,
@@ -79,6 +88,7 @@ def test_wrong_password_is_refused(demo: tuple[subprocess.Popen[str], int]) -> N
 def test_bad_config_names_the_key(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[simulator.smsc]\nport = "x"\n', "utf-8")
+    (tmp_path / "operators").symlink_to(REPO / "operators")
     result = subprocess.run(
         [sys.executable, "-m", "smsgw.cli", "demo", "--config", str(config)],
         capture_output=True,
