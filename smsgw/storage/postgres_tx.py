@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
+import asyncpg  # asyncpg ships no type hints
 
 from smsgw.domain.charges import PENDING_STATES, RESERVING_STATES, Charge, ChargeState
 from smsgw.domain.errors import ChargePendingExistsError, PlateAlreadyActiveError

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 
 from smsgw.service.ports import Store
 from smsgw.storage.postgres import PostgresStore, open_postgres_store

@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import pytest
 
 from smsgw.storage.errors import SchemaTooNewError
