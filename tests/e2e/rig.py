@@ -32,6 +32,27 @@ TOKEN = "e2e-token"
 # Tuesday 10 March 2026, 09:00 in Moscow: zone 1001 is paid 08:00-20:00
 T0 = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
 CHARGING_OPERATORS = ("mts", "beeline")
+ALL_DAY = [{"days": "Mon-Sun", "from": "00:00", "to": "24:00"}]
+# zones paid around the clock: results that must not depend on the hour; 9002 is dear
+# enough for 24 hours to break every operator's per-payment maximum
+TEST_ZONES = [
+    {
+        "number": "9001",
+        "name": "Test 24/7",
+        "time_zone": "Europe/Moscow",
+        "currency": "RUB",
+        "price_per_hour": "60.00",
+        "paid": ALL_DAY,
+    },
+    {
+        "number": "9002",
+        "name": "Test dear",
+        "time_zone": "Europe/Moscow",
+        "currency": "RUB",
+        "price_per_hour": "1000.00",
+        "paid": ALL_DAY,
+    },
+]
 LINK_OPERATORS = ("mts", "beeline", "yota")
 
 
@@ -98,6 +119,7 @@ class Rig:
 def gateway_config(tmp_path: Path, smsc_port: int, operators: dict[str, str]) -> AppConfig:
     raw: dict[str, Any] = tomllib.loads((REPO / "config.toml").read_text("utf-8"))
     raw.pop("simulator", None)
+    raw["zones"] = [*raw["zones"], *TEST_ZONES]
     raw["storage"] = {"dsn": f"sqlite:///{tmp_path / 'gateway.sqlite3'}"}
     raw["http"] = {"host": "127.0.0.1", "port": 0, "api_token": TOKEN}
     raw["logging"] = {"level": "warning", "json": True}

@@ -116,11 +116,12 @@ async def test_reminder_and_end_notice_once_each(rig: Rig) -> None:
 
 
 async def test_limit_refusal_names_the_limit_and_charges_nothing(rig: Rig) -> None:
-    phone = rig.phone(DRIVER, operator="beeline", rubles=100_000)
-    # Beeline's minimum is 10 RUB and 10 RUB must remain: 24 h in zone 1001 costs 720.
-    phone.balance = Money(700_00, "RUB")
-    (refused,) = await rig.converse(DRIVER, "1001*A123BC77*24")
-    assert "720" in refused or "10" in refused
+    rig.phone(DRIVER, operator="beeline", rubles=100_000)
+    # 24 hours in zone 9002 cost 24 000 RUB: over Beeline's 15 000 per payment
+    (refused,) = await rig.converse(DRIVER, "9002*A123BC77*24")
+    assert "15 000" in refused
+    (status,) = await rig.converse(DRIVER, "I")  # processed after the refusal
+    assert "A123BC77" not in status
     assert rig.operators["beeline"].calls == []
 
 
