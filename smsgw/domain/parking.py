@@ -375,22 +375,54 @@ def end_due_at(session: ParkingSession) -> datetime:
 # --- ledger moves ------------------------------------------------------------------------
 
 
+def activation_transaction(session: ParkingSession, at: datetime) -> ledger.Transaction | None:
+    """An activated session's price from the parking account to the zone's revenue."""
+    if not session.prepaid.is_positive:
+        return None
+    return ledger.session_paid(
+        transaction_id=f"session_paid:{session.id}",
+        session_id=session.id,
+        phone=session.phone,
+        zone=session.zone,
+        amount=session.prepaid,
+        at=at,
+    )
+
+
+def extension_transaction(
+    session: ParkingSession, plan: ExtensionPlan, *, extension_id: str, at: datetime
+) -> ledger.Transaction | None:
+    """An extension's price from the parking account to the zone's revenue."""
+    if not plan.price.is_positive:
+        return None
+    return ledger.session_extended(
+        transaction_id=f"session_extended:{extension_id}",
+        extension_id=extension_id,
+        phone=session.phone,
+        zone=session.zone,
+        amount=plan.price,
+        at=at,
+    )
+
+
+def refund_transaction(session: ParkingSession, plan: StopPlan) -> ledger.Transaction | None:
+    """A stop's unused money back to the parking account."""
+    if not plan.refund.is_positive:
+        return None
+    return ledger.session_refund(
+        transaction_id=f"session_refund:{session.id}",
+        session_id=session.id,
+        phone=session.phone,
+        zone=session.zone,
+        amount=plan.refund,
+        at=plan.stopped_at,
+    )
+
+
 def post_activation(
     book: ledger.Ledger, session: ParkingSession, at: datetime
 ) -> ledger.Transaction | None:
-    """Pay an activated session's price from the parking account to the zone's revenue."""
-    if not session.prepaid.is_positive:
-        return None
-    return book.post(
-        ledger.session_paid(
-            transaction_id=f"{session.id}/paid",
-            session_id=session.id,
-            phone=session.phone,
-            zone=session.zone,
-            amount=session.prepaid,
-            at=at,
-        )
-    )
+    return _post(book, activation_transaction(session, at))
 
 
 def post_extension(
@@ -401,36 +433,17 @@ def post_extension(
     extension_id: str,
     at: datetime,
 ) -> ledger.Transaction | None:
-    if not plan.price.is_positive:
-        return None
-    return book.post(
-        ledger.session_extended(
-            transaction_id=f"{extension_id}/extended",
-            extension_id=extension_id,
-            phone=session.phone,
-            zone=session.zone,
-            amount=plan.price,
-            at=at,
-        )
-    )
+    return _post(book, extension_transaction(session, plan, extension_id=extension_id, at=at))
 
 
 def post_stop(
     book: ledger.Ledger, session: ParkingSession, plan: StopPlan
 ) -> ledger.Transaction | None:
-    """Return a stop's unused money to the parking account."""
-    if not plan.refund.is_positive:
-        return None
-    return book.post(
-        ledger.session_refund(
-            transaction_id=f"{session.id}/refund",
-            session_id=session.id,
-            phone=session.phone,
-            zone=session.zone,
-            amount=plan.refund,
-            at=plan.stopped_at,
-        )
-    )
+    return _post(book, refund_transaction(session, plan))
+
+
+def _post(book: ledger.Ledger, transaction: ledger.Transaction | None) -> ledger.Transaction | None:
+    return None if transaction is None else book.post(transaction)
 
 
 # --- helpers -----------------------------------------------------------------------------

@@ -19,9 +19,12 @@ from smsgw.domain.parking import (
     ParkingSession,
     SessionState,
     StopPlan,
+    activation_transaction,
     end_due_at,
     expire,
     extend,
+    extension_transaction,
+    refund_transaction,
     reminder_due_at,
     stop,
 )
@@ -71,17 +74,7 @@ async def start_session(unit: Unit, session: ParkingSession, *, is_new: bool) ->
         await unit.tx.insert_session(session)
     else:
         await unit.tx.update_session(session)
-    if session.prepaid.is_positive:
-        await unit.tx.post(
-            ledger.session_paid(
-                transaction_id=f"session_paid:{session.id}",
-                session_id=session.id,
-                phone=session.phone,
-                zone=session.zone,
-                amount=session.prepaid,
-                at=unit.now,
-            )
-        )
+    await _post(unit, activation_transaction(session, unit.now))
     await schedule_session_jobs(unit, session)
 
 
@@ -90,17 +83,7 @@ async def extend_session(
 ) -> ParkingSession:
     extended = extend(session, plan, unit.now)
     await unit.tx.update_session(extended)
-    if plan.price.is_positive:
-        await unit.tx.post(
-            ledger.session_extended(
-                transaction_id=f"session_extended:{extension_id}",
-                extension_id=extension_id,
-                phone=session.phone,
-                zone=session.zone,
-                amount=plan.price,
-                at=unit.now,
-            )
-        )
+    await _post(unit, extension_transaction(session, plan, extension_id=extension_id, at=unit.now))
     await schedule_session_jobs(unit, extended)
     return extended
 
@@ -108,17 +91,7 @@ async def extend_session(
 async def stop_session(unit: Unit, session: ParkingSession, plan: StopPlan) -> ParkingSession:
     stopped = stop(session, plan)
     await unit.tx.update_session(stopped)
-    if plan.refund.is_positive:
-        await unit.tx.post(
-            ledger.session_refund(
-                transaction_id=f"session_refund:{session.id}",
-                session_id=session.id,
-                phone=session.phone,
-                zone=session.zone,
-                amount=plan.refund,
-                at=unit.now,
-            )
-        )
+    await _post(unit, refund_transaction(session, plan))
     await unit.tx.cancel_jobs(session.id)
     return stopped
 
@@ -145,3 +118,8 @@ async def credit_charge(unit: Unit, charge: Charge) -> None:
             at=unit.now,
         )
     )
+
+
+async def _post(unit: Unit, transaction: ledger.Transaction | None) -> None:
+    if transaction is not None:
+        await unit.tx.post(transaction)
