@@ -163,7 +163,7 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
             sender = _kannel_sender(link, session, public_url)
         by_operator.setdefault(link.operator, []).append(sender)
     senders.update({operator: OperatorSenders(s) for operator, s in by_operator.items()})
-    app = create_app(service.gateway, _http_options(config), metrics)
+    app = create_app(service.gateway, _http_options(config), metrics, clock=clock.now)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.SockSite(runner, sock).start()

@@ -458,7 +458,13 @@ class PostgresTx:
 
     async def mark_outbound_sent(self, outbox_id: str, message_id: str, now: datetime) -> None:
         await self._finish_attempt(
-            outbox_id, "state = 'sent', message_id = $2, sent_at = $3", message_id, as_utc(now)
+            outbox_id,
+            # a receipt may overtake the sender's answer (Kannel submits before it
+            # answers sendsms): what it said stands
+            "state = CASE WHEN receipt_state IS NULL THEN 'sent' ELSE state END,"
+            " message_id = $2, sent_at = $3",
+            message_id,
+            as_utc(now),
         )
 
     async def retry_outbound(self, outbox_id: str, not_before: datetime, error: str) -> None:
@@ -478,8 +484,11 @@ class PostgresTx:
         updated = await self._execute(
             "UPDATE outbox SET state = $1, receipt_state = $1, receipt_at = $2,"
             " finished_at = coalesce(finished_at, $2) WHERE outbox_id = ("
-            " SELECT outbox_id FROM outbox WHERE operator_id = $3 AND message_id = $4"
-            " ORDER BY sent_at DESC LIMIT 1)",
+            " SELECT outbox_id FROM outbox WHERE operator_id = $3"
+            # HTTP senders (Kannel) report by our own outbox id, possibly before the
+            # send is marked: match that too
+            " AND (message_id = $4 OR (message_id IS NULL AND outbox_id = $4))"
+            " ORDER BY sent_at DESC NULLS LAST LIMIT 1)",
             str(state),
             as_utc(now),
             operator_id,

@@ -427,7 +427,12 @@ class SqliteTx:
 
     async def mark_outbound_sent(self, outbox_id: str, message_id: str, now: datetime) -> None:
         self._finish_attempt(
-            outbox_id, "state = 'sent', message_id = ?, sent_at = ?", (message_id, utc_text(now))
+            outbox_id,
+            # a receipt may overtake the sender's answer (Kannel submits before it
+            # answers sendsms): what it said stands
+            "state = CASE WHEN receipt_state IS NULL THEN 'sent' ELSE state END,"
+            " message_id = ?, sent_at = ?",
+            (message_id, utc_text(now)),
         )
 
     async def retry_outbound(self, outbox_id: str, not_before: datetime, error: str) -> None:
@@ -449,9 +454,20 @@ class SqliteTx:
         cursor = self._execute(
             "UPDATE outbox SET state = ?, receipt_state = ?, receipt_at = ?,"
             " finished_at = coalesce(finished_at, ?) WHERE outbox_id = ("
-            "SELECT outbox_id FROM outbox WHERE operator_id = ? AND message_id = ?"
+            "SELECT outbox_id FROM outbox WHERE operator_id = ?"
+            # HTTP senders (Kannel) report by our own outbox id, possibly before the
+            # send is marked: match that too
+            " AND (message_id = ? OR (message_id IS NULL AND outbox_id = ?))"
             " ORDER BY sent_at DESC LIMIT 1)",
-            (str(state), str(state), utc_text(now), utc_text(now), operator_id, message_id),
+            (
+                str(state),
+                str(state),
+                utc_text(now),
+                utc_text(now),
+                operator_id,
+                message_id,
+                message_id,
+            ),
         )
         return cursor.rowcount == 1
 

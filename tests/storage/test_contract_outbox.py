@@ -120,3 +120,19 @@ async def test_a_recycled_message_id_belongs_to_the_latest_send(store: Store) ->
     new = await store.transact(lambda tx: tx.get_outbound("new"))
     assert old is not None and old.state is OutboxState.SENT
     assert new is not None and new.state is OutboxState.FAILED
+
+
+async def test_a_receipt_by_outbox_id_may_come_before_the_send_is_marked(store: Store) -> None:
+    # Kannel submits to the SMSC before it answers sendsms: its report, which carries
+    # our outbox id, can arrive first. It must not be lost nor overwritten.
+    delivered = OutboxState.DELIVERED
+    await store.transact(partial(enqueue, outbound("o1")))
+    await store.transact(lambda tx: tx.claim_outbound(at(1), "node-a", LEASE, 10))
+    matched = await store.transact(lambda tx: tx.record_receipt("mts", "o1", delivered, at(2)))
+    await store.transact(partial(mark_sent, "o1", "o1", 3))
+
+    found = await store.transact(lambda tx: tx.get_outbound("o1"))
+
+    assert matched is True
+    assert found is not None and found.state is OutboxState.DELIVERED
+    assert found.message_id == "o1"
