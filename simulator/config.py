@@ -12,6 +12,7 @@ from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 2775
+DEFAULT_CONTROL_PORT = 8090
 # SMPP 3.4 caps system_id at 15 octets and password at 8 (plus the NUL).
 SYSTEM_ID_MAX = 15
 PASSWORD_MAX = 8
@@ -35,15 +36,29 @@ class SmscSettings:
     accounts: tuple[SmscAccount, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True, slots=True)
+class ControlSettings:
+    """Where the simulator's HTTP control API (and the web phone) listens."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_CONTROL_PORT
+
+
+def control_settings_from_config(config: Mapping[str, Any]) -> ControlSettings:
+    simulator = _table(config, "simulator", "simulator")
+    control = _table(simulator, "control", "simulator.control")
+    host = _string(control, "host", "simulator.control.host", DEFAULT_HOST)
+    if not host:
+        raise SimulatorConfigError("simulator.control.host: must not be empty")
+    port = _port(control, "simulator.control.port", DEFAULT_CONTROL_PORT)
+    return ControlSettings(host=host, port=port)
+
+
 def smsc_settings_from_config(config: Mapping[str, Any]) -> SmscSettings:
     simulator = _table(config, "simulator", "simulator")
     smsc = _table(simulator, "smsc", "simulator.smsc")
     host = _string(smsc, "host", "simulator.smsc.host", DEFAULT_HOST)
-    port = smsc.get("port", DEFAULT_PORT)
-    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
-        raise SimulatorConfigError(
-            f"simulator.smsc.port: must be a whole number 0..65535, got {port!r}"
-        )
+    port = _port(smsc, "simulator.smsc.port", DEFAULT_PORT)
     raw_accounts = smsc.get("accounts", [])
     if not isinstance(raw_accounts, list):
         raise SimulatorConfigError("simulator.smsc.accounts: must be an array of tables")
@@ -76,6 +91,13 @@ def _reject_duplicate_system_ids(accounts: tuple[SmscAccount, ...]) -> None:
                 f"simulator.smsc.accounts[{index}].system_id: {account.system_id!r} is used twice"
             )
         seen.add(account.system_id)
+
+
+def _port(table: Mapping[str, Any], key: str, default: int) -> int:
+    port = table.get("port", default)
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+        raise SimulatorConfigError(f"{key}: must be a whole number 0..65535, got {port!r}")
+    return port
 
 
 def _table(parent: Mapping[str, Any], name: str, key: str) -> Mapping[str, Any]:

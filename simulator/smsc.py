@@ -3,30 +3,58 @@
 It builds on `smsgw.transport.smpp_server` (the SMSC role of our own SMPP core). Each
 bind credential belongs to one operator; what the gateway submits is kept as the
 phones' inbox, and `send_mo` delivers a phone's text to a bound gateway as deliver_sm.
+
+Faults on demand (simulator/faults.py) are carried out here: `smsc.faults` is settable
+at run time (`smsc.faults = Faults(throttle_count=2)`), each connection asks the
+`FaultInjector` how to answer a bind or a submit_sm, and `send_mo` asks it how to
+deliver (duplicates, parts out of order). `drop_links()` closes binds now. Every bind,
+unbind and refused bind is reported to `on_link` and kept in `binds`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
 from simulator.config import SmscSettings
+from simulator.faults import (
+    RECEIPT_STATES,
+    BindLimiter,
+    FaultInjector,
+    Faults,
+    SubmitAction,
+    SubmitDecision,
+)
 from smsgw.smpp.constants import ESM_DELIVERY_RECEIPT, ESM_UDHI, CommandId, CommandStatus, Tag
-from smsgw.smpp.pdu import DeliverSm, DeliverSmResp, SubmitSm, SubmitSmResp
+from smsgw.smpp.events import BindRequest
+from smsgw.smpp.pdu import DeliverSm, DeliverSmResp, GenericNack, Pdu, SubmitSm, SubmitSmResp
 from smsgw.smpp.reassembly import Reassembler, concat_from_sar, read_user_data
+from smsgw.smpp.segmentation import concat_udh
 from smsgw.smpp.text import decode_text, encode_text
 from smsgw.smpp.tlv import get_int, set_cstring, set_int
+from smsgw.transport.smpp_protocol import Signal
 from smsgw.transport.smpp_server import SmscConnection, SmscServer
 
 log = structlog.get_logger(__name__)
 
 # data_coding 8: UCS-2, which carries every driver's alphabet (Cyrillic, Kazakh).
 UCS2 = 8
+# One UCS-2 SMS holds 140 octets; with an 8-bit concatenation UDH (6 octets) 134.
+_SINGLE_OCTETS = 140
+_PART_OCTETS = 134
+BIND_NAMES = {
+    CommandId.BIND_TRANSCEIVER: "transceiver",
+    CommandId.BIND_TRANSMITTER: "transmitter",
+    CommandId.BIND_RECEIVER: "receiver",
+}
 
 
 class NoGatewayBoundError(RuntimeError):
@@ -44,24 +72,115 @@ class ReceivedMt:
     message_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class LinkChange:
+    """A bind accepted ("bound"), ended ("unbound") or refused ("refused", with status)."""
+
+    system_id: str
+    operator: str | None
+    bind: str
+    state: str
+    status: int = CommandStatus.ESME_ROK
+    at: float = 0.0  # the event loop's clock (monotonic seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class SentReceipt:
+    message_id: str
+    stat: str
+    status: int  # the gateway's deliver_sm_resp status; -1: it could not be delivered
+
+
+class SimulatedConnection(SmscConnection):
+    """One ESME bound to the simulated SMSC, misbehaving as the current faults say."""
+
+    def __init__(self, server: SmscServer, smsc: SimulatedSmsc) -> None:
+        super().__init__(server)
+        self.smsc = smsc
+        self.limiter = BindLimiter()
+        self.dropped = False
+
+    async def handle_bind(self, request: BindRequest) -> int:
+        operator = self.smsc.operator_for(request.system_id)
+        status = self.smsc.injector.on_bind(operator)
+        if status == CommandStatus.ESME_ROK:
+            status = await super().handle_bind(request)
+        if status != CommandStatus.ESME_ROK:
+            self.smsc.link_changed(self, request, "refused", status)
+        return status
+
+    async def handle_request(self, pdu: Pdu) -> Pdu | int:
+        if not isinstance(pdu, SubmitSm):
+            return await super().handle_request(pdu)
+        now = asyncio.get_running_loop().time()
+        decision = self.smsc.injector.on_submit(self.smsc.operator_of(self), self.limiter, now)
+        self.limiter.outstanding += 1
+        try:
+            return await self._answer_submit(pdu, decision)
+        finally:
+            self.limiter.outstanding -= 1
+
+    async def _answer_submit(self, pdu: SubmitSm, decision: SubmitDecision) -> Pdu | int:
+        if decision.action is SubmitAction.DROP:
+            log.info("sim.fault_drop", system_id=self.system_id)
+            self.dropped = True
+            self.abort()
+            return await self._never_answered()
+        if decision.action is SubmitAction.NO_RESPONSE:
+            return await self._never_answered()
+        if decision.delay > 0:
+            await asyncio.sleep(decision.delay)
+        if decision.action is SubmitAction.NACK:
+            return GenericNack(command_status=decision.status)
+        if decision.action is SubmitAction.REFUSE:
+            return decision.status
+        return await super().handle_request(pdu)
+
+    async def _never_answered(self) -> int:
+        # Held until the connection ends; an answer to a closed session is dropped.
+        await asyncio.shield(self.closed)
+        return CommandStatus.ESME_RSYSERR
+
+    def connection_closed(self) -> None:
+        was_bound = self in self.server.bound
+        super().connection_closed()
+        if was_bound:
+            self.smsc.link_changed(self, None, "unbound")
+
+
 class SimulatedSmsc:
     """An SMPP server with per-operator credentials, an MT inbox per phone and MO injection."""
 
     def __init__(
-        self, settings: SmscSettings, *, on_mt: Callable[[ReceivedMt], None] | None = None
+        self,
+        settings: SmscSettings,
+        *,
+        on_mt: Callable[[ReceivedMt], None] | None = None,
+        on_link: Callable[[LinkChange], None] | None = None,
+        faults: Faults | None = None,
     ) -> None:
         self.settings = settings
         self.on_mt = on_mt
+        self.on_link = on_link
+        self.injector = FaultInjector(faults)
         self._operator_of = {a.system_id: a.operator for a in settings.accounts}
         self.inbox: dict[str, list[ReceivedMt]] = defaultdict(list)
+        self.binds: list[LinkChange] = []
+        self.receipts_sent: list[SentReceipt] = []
         self.segments_received = 0
-        self._inbox_changed = asyncio.Event()
+        self.changed = Signal()
         self._parts = Reassembler()
+        self._mo_references = itertools.count(1)
+        self._tasks: set[asyncio.Task[None]] = set()
         self.server = SmscServer(
             authenticate={a.system_id: a.password for a in settings.accounts},
             on_submit=self._on_submit,
+            on_bind=self._on_bind,
             system_id="smsgw-sim",
+            connection_class=lambda server: SimulatedConnection(server, self),
         )
+
+    # --- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.server.start(self.settings.host, self.settings.port)
@@ -71,57 +190,102 @@ class SimulatedSmsc:
         return self.server.port
 
     async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.server.close()
+
+    # --- faults --------------------------------------------------------------------------
+
+    @property
+    def faults(self) -> Faults:
+        return self.injector.faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self.injector.faults = faults
+
+    def drop_links(self, operator: str | None = None) -> int:
+        """Close the TCP connection of every bind (of `operator`) now; how many."""
+        dropped = [
+            connection
+            for connection in list(self.server.connections)
+            if operator is None or self.operator_of(connection) == operator
+        ]
+        for connection in dropped:
+            if isinstance(connection, SimulatedConnection):
+                connection.dropped = True  # gone for MO at once, before asyncio says so
+            connection.abort()
+        log.info("sim.links_dropped", operator=operator, count=len(dropped))
+        return len(dropped)
+
+    # --- who is bound --------------------------------------------------------------------
+
+    def operator_for(self, system_id: str) -> str | None:
+        return self._operator_of.get(system_id)
 
     def operator_of(self, connection: SmscConnection) -> str | None:
         if connection.system_id is None:
             return None
         return self._operator_of.get(connection.system_id)
 
+    def bound_links(self) -> list[LinkChange]:
+        """Each bound connection as (system_id, operator, bind), ordered by system_id."""
+        links = [
+            LinkChange(
+                connection.system_id or "",
+                self.operator_of(connection),
+                BIND_NAMES.get(connection.bind_type, "?") if connection.bind_type else "?",
+                "bound",
+            )
+            for connection in self.server.bound
+        ]
+        return sorted(links, key=lambda link: (link.system_id, link.bind))
+
+    def is_bound(self, operator: str) -> bool:
+        return any(
+            self.operator_of(connection) == operator and _can_receive(connection)
+            for connection in self.server.bound
+        )
+
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Return once `condition()` holds; it is checked after every SMSC event."""
+        async with asyncio.timeout(timeout):
+            while not condition():
+                await self.changed.wait()
+
+    def link_changed(
+        self,
+        connection: SmscConnection,
+        request: BindRequest | None,
+        state: str,
+        status: int = CommandStatus.ESME_ROK,
+    ) -> None:
+        system_id = request.system_id if request is not None else connection.system_id or ""
+        bind_type = request.command_id if request is not None else connection.bind_type
+        change = LinkChange(
+            system_id,
+            self.operator_for(system_id),
+            BIND_NAMES.get(bind_type, "?") if bind_type is not None else "?",
+            state,
+            status,
+            asyncio.get_running_loop().time(),
+        )
+        self.binds.append(change)
+        log.info("sim.link", system_id=system_id, state=state, status=status)
+        if self.on_link is not None:
+            self.on_link(change)
+        self.changed.notify()
+
+    def _on_bind(self, connection: SmscConnection) -> None:
+        self.link_changed(connection, None, "bound")
+
+    # --- MT ------------------------------------------------------------------------------
+
     async def wait_for_texts(self, msisdn: str, count: int, timeout: float = 5.0) -> list[str]:
         """The texts `msisdn` received, once there are at least `count` of them."""
-        async with asyncio.timeout(timeout):
-            while len(self.inbox[msisdn]) < count:
-                self._inbox_changed.clear()
-                await self._inbox_changed.wait()
+        await self.wait_until(lambda: len(self.inbox[msisdn]) >= count, timeout)
         return [message.text for message in self.inbox[msisdn]]
-
-    async def send_mo(self, operator: str, source: str, destination: str, text: str) -> int:
-        """Deliver a phone's text to a gateway bound for `operator`; returns its status."""
-        connection = self._receiver_for(operator)
-        pdu = DeliverSm(
-            source_addr_ton=1,
-            source_addr_npi=1,
-            source_addr=source,
-            destination_addr=destination,
-            data_coding=UCS2,
-            short_message=encode_text(text, UCS2),
-        )
-        response: DeliverSmResp = await connection.deliver(pdu)
-        return response.command_status
-
-    async def send_receipt(
-        self, received: ReceivedMt, *, stat: str = "DELIVRD", state: int = 2
-    ) -> int:
-        """Deliver a delivery receipt for a message the gateway submitted."""
-        connection = self._receiver_for(received.operator)
-        text = f"id:{received.message_id} sub:001 dlvrd:001 stat:{stat} err:000 text:"
-        pdu = DeliverSm(
-            source_addr=received.destination,
-            destination_addr=received.source,
-            esm_class=ESM_DELIVERY_RECEIPT,
-            short_message=text.encode("ascii"),
-        )
-        set_cstring(pdu.tlvs, Tag.RECEIPTED_MESSAGE_ID, received.message_id)
-        set_int(pdu.tlvs, Tag.MESSAGE_STATE, state, 1)
-        response: DeliverSmResp = await connection.deliver(pdu)
-        return response.command_status
-
-    def _receiver_for(self, operator: str) -> SmscConnection:
-        for connection in self.server.bound:
-            if self.operator_of(connection) == operator and _can_receive(connection):
-                return connection
-        raise NoGatewayBoundError(f"no gateway is bound to receive for operator {operator!r}")
 
     def _on_submit(self, connection: SmscConnection, pdu: SubmitSm) -> SubmitSmResp | int:
         operator = self.operator_of(connection)
@@ -131,13 +295,17 @@ class SimulatedSmsc:
         self.segments_received += 1
         text = self._whole_text(operator, pdu)
         if text is not None:
-            self.inbox[pdu.destination_addr].append(
-                ReceivedMt(operator, pdu.source_addr, pdu.destination_addr, text, message_id)
-            )
-            self._inbox_changed.set()
+            received = ReceivedMt(operator, pdu.source_addr, pdu.destination_addr, text, message_id)
+            self.inbox[pdu.destination_addr].append(received)
             if self.on_mt is not None:
-                self.on_mt(self.inbox[pdu.destination_addr][-1])
+                self.on_mt(received)
             log.info("sim.mt_received", operator=operator, message_id=message_id)
+            self.changed.notify()
+        receipt = self.injector.receipt_for(operator, pdu.registered_delivery)
+        if receipt is not None:
+            stat, delay = receipt
+            mt = ReceivedMt(operator, pdu.source_addr, pdu.destination_addr, "", message_id)
+            self._spawn(self._receipt_later(mt, stat, delay))
         return SubmitSmResp(message_id=message_id)
 
     def _whole_text(self, operator: str, pdu: SubmitSm) -> str | None:
@@ -160,7 +328,118 @@ class SimulatedSmsc:
         )
         return None if whole is None else decode_text(whole, pdu.data_coding)
 
+    # --- delivery receipts ---------------------------------------------------------------
+
+    async def send_receipt(
+        self, received: ReceivedMt, *, stat: str = "DELIVRD", state: int = 2
+    ) -> int:
+        """Deliver a delivery receipt for a message the gateway submitted."""
+        connection = self._receiver_for(received.operator)
+        text = f"id:{received.message_id} sub:001 dlvrd:001 stat:{stat} err:000 text:"
+        pdu = DeliverSm(
+            source_addr=received.destination,
+            destination_addr=received.source,
+            esm_class=ESM_DELIVERY_RECEIPT,
+            short_message=text.encode("ascii"),
+        )
+        set_cstring(pdu.tlvs, Tag.RECEIPTED_MESSAGE_ID, received.message_id)
+        set_int(pdu.tlvs, Tag.MESSAGE_STATE, state, 1)
+        response: DeliverSmResp = await connection.deliver(pdu)
+        return response.command_status
+
+    async def _receipt_later(self, received: ReceivedMt, stat: str, delay: float) -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        state = int(RECEIPT_STATES[stat])
+        try:
+            status = await self.send_receipt(received, stat=stat, state=state)
+        except Exception as error:  # no receiver bound, link lost: the receipt is lost
+            log.info("sim.receipt_lost", message_id=received.message_id, error=repr(error))
+            status = -1
+        self.receipts_sent.append(SentReceipt(received.message_id, stat, status))
+        self.changed.notify()
+
+    # --- MO ------------------------------------------------------------------------------
+
+    async def send_mo(
+        self, operator: str, source: str, destination: str, text: str, *, wait: float = 0.0
+    ) -> int:
+        """Deliver a phone's text to a gateway bound for `operator`; returns its status.
+
+        With no such gateway bound, waits up to `wait` seconds for one (as an SMSC keeps
+        an MO until it can deliver it), then raises `NoGatewayBoundError`. With faults:
+        sent again `mo_duplicates` times, cut into `mo_parts` UDH parts in
+        `mo_parts_order`. The status is the first error answered, else ESME_ROK.
+        """
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await self.wait_until(lambda: self.is_bound(operator), wait)
+        connection = self._receiver_for(operator)
+        pdus = self._mo_pdus(operator, source, destination, text)
+        status: int = CommandStatus.ESME_ROK
+        for _ in range(self.injector.mo_copies(operator)):
+            for pdu in pdus:
+                response: DeliverSmResp = await connection.deliver(pdu)
+                if status == CommandStatus.ESME_ROK:
+                    status = response.command_status
+        return status
+
+    def _mo_pdus(self, operator: str, source: str, destination: str, text: str) -> list[DeliverSm]:
+        octets = encode_text(text, UCS2)
+        wanted = self.injector.mo_part_count(operator)
+        if wanted < 2 and len(octets) <= _SINGLE_OCTETS:
+            return [_mo_pdu(source, destination, octets, esm_class=0)]
+        ref16 = self.injector.faults.mo_parts_ref16 and wanted >= 2
+        # never fewer parts than the text needs, whatever the fault asks for
+        needed = -(-len(octets) // (_PART_OCTETS - 2 if ref16 else _PART_OCTETS))
+        bodies = _split_ucs2(octets, max(wanted, needed))
+        reference = next(self._mo_references) % (0x10000 if ref16 else 0x100)
+        parts = [
+            _mo_pdu(
+                source,
+                destination,
+                concat_udh(reference, len(bodies), seqnum, ref16=ref16) + body,
+                esm_class=ESM_UDHI,
+            )
+            for seqnum, body in enumerate(bodies, start=1)
+        ]
+        return [parts[index] for index in self.injector.part_order(operator, len(parts))]
+
+    def _receiver_for(self, operator: str) -> SmscConnection:
+        for connection in self.server.bound:
+            if self.operator_of(connection) == operator and _can_receive(connection):
+                return connection
+        raise NoGatewayBoundError(f"no gateway is bound to receive for operator {operator!r}")
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _mo_pdu(source: str, destination: str, short_message: bytes, *, esm_class: int) -> DeliverSm:
+    return DeliverSm(
+        source_addr_ton=1,
+        source_addr_npi=1,
+        source_addr=source,
+        destination_addr=destination,
+        esm_class=esm_class,
+        data_coding=UCS2,
+        short_message=short_message,
+    )
+
+
+def _split_ucs2(octets: bytes, count: int) -> list[bytes]:
+    """`octets` cut into `count` near-equal parts on UCS-2 unit boundaries (fewer only
+    when there are fewer units than parts)."""
+    units = len(octets) // 2
+    count = max(1, min(count, units))
+    bounds = [units * index // count * 2 for index in range(count + 1)]
+    return [octets[start:end] for start, end in itertools.pairwise(bounds)]
+
 
 def _can_receive(connection: SmscConnection) -> bool:
     # bind_transmitter links only submit; deliver_sm needs a receiver or transceiver bind.
+    if isinstance(connection, SimulatedConnection) and connection.dropped:
+        return False
     return connection.bind_type in (CommandId.BIND_RECEIVER, CommandId.BIND_TRANSCEIVER)

@@ -19,6 +19,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "smsgw.cli_quote",
     "smsgw.cli_demo",
     "smsgw.cli_serve",
+    "smsgw.cli_sim",
+    "smsgw.cli_bench",
 )
 
 
