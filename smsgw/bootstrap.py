@@ -120,6 +120,9 @@ def service_settings(config: AppConfig, public_url: str) -> ServiceSettings:
         callback_base_url=public_url,
         node_id=node_id(config),
         charging_secrets={op: s.secret for op, s in config.charging.items()},
+        operator_numbers={
+            op: s.service_number for op, s in config.charging.items() if s.service_number
+        },
     )
 
 

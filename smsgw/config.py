@@ -77,6 +77,7 @@ class ChargingSettings:
     url: str
     secret: str
     timeout_seconds: float = 10.0
+    service_number: str = ""  # the number the operator's own confirmation SMS comes from
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +257,12 @@ def _charging(
         if len(secret) < 16:
             raise ConfigError(f"{where}.secret", "must be at least 16 characters")
         timeout = _int(item, "timeout_seconds", where, 10, 1, 300)
-        result[operator] = ChargingSettings(operator, url.rstrip("/"), secret, float(timeout))
+        service_number = _str(item, "service_number", where, "")
+        if service_number and not service_number.isdigit():
+            raise ConfigError(f"{where}.service_number", "must be digits")
+        result[operator] = ChargingSettings(
+            operator, url.rstrip("/"), secret, float(timeout), service_number
+        )
     return result
 
 

@@ -67,6 +67,10 @@ GOOD_LINK = {"id": "l1", "operator": "mts", "type": "smpp", "system_id": "gw", "
         (_with("charging.mts", {"url": "ftp://x", "secret": "s" * 16}), "charging.mts.url"),
         (_with("charging.mts", {"url": "http://x", "secret": "short"}), "charging.mts.secret"),
         (_with("charging.acme", {"url": "http://x", "secret": "s" * 16}), "charging.acme"),
+        (
+            _with("charging.mts", {"url": "http://x", "secret": "s" * 16, "service_number": "x"}),
+            "charging.mts.service_number",
+        ),
     ],
 )
 def test_a_bad_setting_names_its_key(raw: dict[str, Any], key: str) -> None:

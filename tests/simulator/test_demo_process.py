@@ -24,6 +24,9 @@ dsn = "sqlite:///{db}"
 [http]
 port = 0
 
+[simulator.control]
+port = 0
+
 [simulator.smsc]
 host = "127.0.0.1"
 port = 0
