@@ -9,7 +9,6 @@ keeps them), finishes the work in flight, unbinds and closes the store.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -106,7 +105,9 @@ class OperatorSenders:
 
 
 def node_id(config: AppConfig) -> str:
-    return config.gateway.node_id or f"{socket.gethostname()}-{os.getpid()}"
+    # stable across restarts, so a restarted node takes back what it had leased;
+    # several nodes on one host must each set gateway.node_id
+    return config.gateway.node_id or socket.gethostname()
 
 
 def service_settings(config: AppConfig, public_url: str) -> ServiceSettings:
@@ -170,10 +171,12 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.SockSite(runner, sock).start()
+    # work this node had claimed before a crash is taken back now, not when its leases expire
+    freed = await store.transact(lambda tx: tx.release_leases(node_id(config)))
     await service.start()
     for esme in links.values():
         await esme.start()
-    log.info("gateway.started", http_port=http_port, links=sorted(links), node=node_id(config))
+    log.info("gateway.started", http_port=http_port, node=node_id(config), leases_taken_back=freed)
     return RunningGateway(
         config, store, service, metrics, runner, http_port, session, links, inbound
     )
@@ -192,15 +195,14 @@ def _http_options(config: AppConfig) -> HttpOptions:
 def _smpp_link(
     link: LinkSettings, gateway: Gateway, clock: Clock, metrics: Metrics
 ) -> tuple[EsmeLink, DrainableInbound]:
-    intake = DrainableInbound(
-        SmppInbound(
-            link_id=link.id,
-            operator_id=link.operator,
-            accept_mo=gateway.accept_mo,
-            accept_receipt=gateway.accept_receipt,
-            clock=clock.now,
-        )
+    inbound = SmppInbound(
+        link_id=link.id,
+        operator_id=link.operator,
+        accept_mo=gateway.accept_mo,
+        accept_receipt=gateway.accept_receipt,
+        clock=clock.now,
     )
+    intake = DrainableInbound(inbound)
     config = EsmeLinkConfig(
         host=link.host,
         port=link.port,
@@ -222,6 +224,8 @@ def _smpp_link(
     esme = EsmeLink(
         config, on_deliver=intake.on_deliver, on_receipt=intake.on_receipt, on_state=on_state
     )
+    # a reconnect is what makes an SMSC redeliver: the MO intake needs to know of it
+    inbound.connection_generation = lambda: esme.stats.connects
     return esme, intake
 
 

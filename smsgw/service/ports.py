@@ -209,6 +209,12 @@ class Tx(Protocol):
 
     async def complete_job(self, job_id: str) -> None: ...
 
+    # --- restarts ----------------------------------------------------------------------
+    async def release_leases(self, node: str) -> int:
+        """Free every lease `node` holds (inbound, outbox, jobs): a node starting again
+        under its own id takes its unfinished work back at once instead of waiting for
+        the leases of its previous life to run out. Returns how many were freed."""
+
     # --- callbacks ---------------------------------------------------------------------
     async def remember_nonce(self, operator_id: str, nonce: str, now: datetime) -> bool:
         """True the first time a callback nonce is seen; False for a replay."""

@@ -36,6 +36,7 @@ from smsgw.storage import rows
 from smsgw.storage.errors import TxClosedError, UnknownRowError
 from smsgw.storage.ledger_rules import balance_changes, refuse_overdraft, repeat_of
 from smsgw.storage.rows import as_utc
+from smsgw.storage.schema import LEASED_TABLES
 
 if TYPE_CHECKING:
     from smsgw.service.ports import Tx
@@ -536,6 +537,15 @@ class PostgresTx:
 
     async def complete_job(self, job_id: str) -> None:
         await self._execute("DELETE FROM jobs WHERE id = $1", job_id)
+
+    async def release_leases(self, node: str) -> int:
+        freed = 0
+        for table in LEASED_TABLES:
+            freed += await self._execute(
+                f"UPDATE {table} SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
+                node,
+            )
+        return freed
 
     # --- callbacks -------------------------------------------------------------------
 

@@ -43,3 +43,7 @@ def check_ordered(migrations: Sequence[Migration]) -> None:
     versions = [migration.version for migration in migrations]
     if versions != list(range(1, len(versions) + 1)):
         raise AssertionError(f"migration versions must be 1..n in order, got {versions}")
+
+
+# the tables whose rows a node leases while it works on them
+LEASED_TABLES = ("inbound", "outbox", "jobs")

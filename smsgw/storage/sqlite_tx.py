@@ -34,6 +34,7 @@ from smsgw.storage import rows
 from smsgw.storage.errors import TxClosedError, UnknownRowError
 from smsgw.storage.ledger_rules import balance_changes, refuse_overdraft, repeat_of
 from smsgw.storage.rows import utc_text
+from smsgw.storage.schema import LEASED_TABLES
 
 if TYPE_CHECKING:
     from smsgw.service.ports import Tx
@@ -505,6 +506,16 @@ class SqliteTx:
 
     async def complete_job(self, job_id: str) -> None:
         self._execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
+    async def release_leases(self, node: str) -> int:
+        freed = 0
+        for table in LEASED_TABLES:
+            cursor = self._execute(
+                f"UPDATE {table} SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?",
+                (node,),
+            )
+            freed += cursor.rowcount
+        return freed
 
     # --- callbacks -------------------------------------------------------------------
 

@@ -136,3 +136,16 @@ async def test_a_receipt_by_outbox_id_may_come_before_the_send_is_marked(store: 
     assert matched is True
     assert found is not None and found.state is OutboxState.DELIVERED
     assert found.message_id == "o1"
+
+
+async def test_a_restarted_node_takes_back_its_own_leases_only(store: Store) -> None:
+    for outbox_id in ("o1", "o2"):
+        await store.transact(partial(enqueue, outbound(outbox_id)))
+    await store.transact(lambda tx: tx.claim_outbound(at(1), "node-a", LEASE, 1))
+    await store.transact(lambda tx: tx.claim_outbound(at(1), "node-b", LEASE, 1))
+
+    freed = await store.transact(lambda tx: tx.release_leases("node-a"))
+    again = await store.transact(lambda tx: tx.claim_outbound(at(1.1), "node-a", LEASE, 10))
+
+    assert freed == 1
+    assert [row.sms.outbox_id for row in again] == ["o1"]  # o2 is still node-b's
