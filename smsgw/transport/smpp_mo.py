@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
@@ -37,6 +40,22 @@ Clock = Callable[[], datetime]
 
 # A redelivery of the same text within this many seconds is the same message.
 REDELIVERY_WINDOW_SECONDS = 600
+# An answer slower than this may have reached the SMSC after it gave up and queued the
+# message for redelivery.
+ANSWER_LATE_SECONDS = 5.0
+
+
+@dataclass(slots=True)
+class _Recent:
+    """What this link remembers of a text it was given, to tell a redelivery from a
+    driver texting the same thing again."""
+
+    key: str  # of the latest arrival of this text
+    first_seen: float
+    generation: int  # the link's connection count when it came
+    repeats: int = 0
+    answer_uncertain: bool = False  # answered late or not with ESME_ROK
+
 
 _RECEIPT_STATES = {
     MessageState.DELIVERED: OutboxState.DELIVERED,
@@ -74,6 +93,7 @@ class SmppInbound:
         accept_receipt: AcceptReceipt,
         clock: Clock = lambda: datetime.now(UTC),
         reassembler: Reassembler | None = None,
+        connection_generation: Callable[[], int] = lambda: 0,
     ) -> None:
         self.link_id = link_id
         self.operator_id = operator_id
@@ -81,7 +101,9 @@ class SmppInbound:
         self.accept_receipt = accept_receipt
         self.clock = clock
         self.reassembler = reassembler or Reassembler()
-        self._recent_keys: dict[str, tuple[str, float]] = {}
+        self.connection_generation = connection_generation
+        # content -> what we remember of it, oldest first: forgetting takes from the front
+        self._recent: OrderedDict[str, _Recent] = OrderedDict()
 
     async def on_deliver(self, pdu: DeliverSm | DataSm) -> int:
         now = self.clock()
@@ -97,6 +119,13 @@ class SmppInbound:
             received_at=now,
             dedup_key=self._dedup_key(pdu.source_addr, pdu.destination_addr, text, now),
         )
+        started = time.monotonic()
+        status = await self._store(sms)
+        if status != CommandStatus.ESME_ROK or time.monotonic() - started > ANSWER_LATE_SECONDS:
+            self._recent[_content(sms.sender, sms.receiver, sms.text)].answer_uncertain = True
+        return status
+
+    async def _store(self, sms: InboundSms) -> int:
         try:
             await self.accept_mo(sms)
         except Exception:
@@ -139,22 +168,44 @@ class SmppInbound:
         return None if whole is None else decode_text(whole, pdu.data_coding)
 
     def _dedup_key(self, sender: str, receiver: str, text: str, now: datetime) -> str:
+        """The first arrival's key for a redelivery, a fresh one for a new message.
+
+        SMPP cannot tell the two apart by itself. An SMSC redelivers only a message whose
+        ESME_ROK it did not get: because the link dropped (the connection count moved
+        on) or because our answer was late or refused. A repeat without either is the
+        driver texting the same thing again, and is a message of its own."""
         seen_at = now.timestamp()
-        content = f"{sender}\x1f{receiver}\x1f{text}"
-        remembered = self._recent_keys.get(content)
-        if remembered is not None and seen_at - remembered[1] < REDELIVERY_WINDOW_SECONDS:
-            return remembered[0]
+        content = _content(sender, receiver, text)
+        generation = self.connection_generation()
+        recent = self._recent.get(content)
+        if recent is not None and seen_at - recent.first_seen < REDELIVERY_WINDOW_SECONDS:
+            if recent.answer_uncertain or recent.generation != generation:
+                recent.generation = generation
+                recent.answer_uncertain = False
+                return recent.key
+            recent.repeats += 1
+            return (
+                f"{dedup_key_for(self.link_id, sender, receiver, text, seen_at)}:{recent.repeats}"
+            )
         key = dedup_key_for(self.link_id, sender, receiver, text, seen_at)
-        self._forget_old_keys(seen_at)
-        self._recent_keys[content] = (key, seen_at)
+        self._forget_old(seen_at)
+        self._recent[content] = _Recent(key, seen_at, generation)
+        self._recent.move_to_end(content)
         return key
 
-    def _forget_old_keys(self, now: float) -> None:
-        if len(self._recent_keys) < 10_000:
-            return
-        for content, (_, seen_at) in list(self._recent_keys.items()):
-            if now - seen_at >= REDELIVERY_WINDOW_SECONDS:
-                del self._recent_keys[content]
+    def _forget_old(self, now: float) -> None:
+        """Drop what was first seen a whole window ago. The oldest are at the front, so
+        this stops at the first one still in its window: O(1) per message."""
+        recent = self._recent
+        while recent:
+            oldest = recent[next(iter(recent))]
+            if now - oldest.first_seen < REDELIVERY_WINDOW_SECONDS:
+                return
+            recent.popitem(last=False)
+
+
+def _content(sender: str, receiver: str, text: str) -> str:
+    return f"{sender}\x1f{receiver}\x1f{text}"
 
 
 def _short_message(pdu: DeliverSm | DataSm) -> bytes:

@@ -66,6 +66,7 @@ async def rig() -> AsyncIterator[Rig]:
         on_deliver=inbound.on_deliver,
         on_receipt=inbound.on_receipt,
     )
+    inbound.connection_generation = lambda: link.stats.connects
     await link.start()
     async with asyncio.timeout(GUARD):
         await link.wait_bound()
@@ -96,13 +97,38 @@ async def test_mo_not_stored_gets_a_temporary_error(rig: Rig) -> None:
     assert rig.side.stored == []
 
 
-async def test_a_redelivered_mo_keeps_its_dedup_key(rig: Rig) -> None:
-    await rig.smsc.send_mo("mts", "79031234567", "7757", "S")
-    await rig.smsc.send_mo("mts", "79031234567", "7757", "S")
+async def test_the_same_text_again_on_a_live_link_is_a_new_message(rig: Rig) -> None:
+    # answered at once with ESME_ROK on a link that stayed up: the SMSC will not
+    # redeliver it, so a repeat is the driver texting again
+    await rig.smsc.send_mo("mts", "79031234567", "7757", "I")
+    await rig.smsc.send_mo("mts", "79031234567", "7757", "I")
+    first, again = rig.side.stored
+    assert first.dedup_key != again.dedup_key
+
+
+async def test_a_refused_mo_sent_again_keeps_its_dedup_key(rig: Rig) -> None:
+    rig.side.fail_storage = True
+    assert await rig.smsc.send_mo("mts", "79031234567", "7757", "S") != CommandStatus.ESME_ROK
+    rig.side.fail_storage = False
+    await rig.smsc.send_mo("mts", "79031234567", "7757", "S")  # the SMSC's redelivery
     await rig.smsc.send_mo("mts", "79039999999", "7757", "S")
-    first, again, other = rig.side.stored
+    redelivered, other = rig.side.stored
+    assert redelivered.dedup_key == dedup_key_for(
+        "mts-1", "79031234567", "7757", "S", NOW.timestamp()
+    )
+    assert other.dedup_key != redelivered.dedup_key
+
+
+async def test_a_repeat_after_a_reconnect_keeps_its_dedup_key(rig: Rig) -> None:
+    await rig.smsc.send_mo("mts", "79031234567", "7757", "S")
+    connects = rig.link.stats.connects
+    rig.smsc.drop_links()
+    await rig.smsc.wait_until(
+        lambda: rig.link.stats.connects > connects and rig.smsc.is_bound("mts"), GUARD
+    )
+    await rig.smsc.send_mo("mts", "79031234567", "7757", "S")  # redelivered after the drop
+    first, again = rig.side.stored
     assert first.dedup_key == again.dedup_key
-    assert other.dedup_key != first.dedup_key
 
 
 def test_dedup_key_window_and_content() -> None:
