@@ -1,0 +1,249 @@
+"""`smsgw serve` as a child process, the way an operator runs it: a config file in a temp
+directory (with an `operators/` symlink beside it, as `load_config` expects), the HTTP
+port read from the "smsgw serving" line of its stdout, SIGKILL or SIGTERM on demand.
+
+    config = ServeConfig(storage_dsn=f"sqlite:///{tmp_path / 'gw.sqlite3'}", smsc_port=..., ...)
+    gateway = await GatewayProcess.start(write_config(tmp_path, config))
+    gateway.kill()                      # SIGKILL, now: no drain, no atexit
+    await gateway.wait_exit()
+    gateway = await GatewayProcess.start(write_config(tmp_path, config.on_port(gateway.port)))
+    assert await gateway.stop() == 0    # SIGTERM: drains, then exits 0
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import os
+import re
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.rig import REPO, SHORT_NUMBER, TOKEN, secret_for
+
+SERVING_LINE = re.compile(r"smsgw serving: HTTP on http://127\.0\.0\.1:(\d+)")
+STARTUP_TIMEOUT = 30.0  # seconds: a guard only; the gateway starts in about one
+STOP_TIMEOUT = 30.0
+SMPP_PASSWORD = "pw"
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+class GatewayStartError(RuntimeError):
+    """The child exited, or said nothing usable, before its "smsgw serving" line."""
+
+
+def system_id_for(operator: str) -> str:
+    return f"gw-{operator}"
+
+
+@dataclass(frozen=True, slots=True)
+class ServeConfig:
+    """What a test gateway process is configured with; `document()` is its config.toml."""
+
+    storage_dsn: str
+    smsc_port: int
+    link_operators: Sequence[str]
+    charging_urls: Mapping[str, str]
+    zones: Sequence[Mapping[str, Any]]
+    node_id: str = "e2e-node"
+    http_port: int = 0
+    default_language: str = "en"
+    log_level: str = "warning"
+
+    def on_port(self, port: int) -> ServeConfig:
+        """The same gateway bound to a fixed port: a restart keeps its address, which the
+        operators hold in the callback URLs of the charges already requested."""
+        return dataclasses.replace(self, http_port=port)
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "gateway": {
+                "short_number": SHORT_NUMBER,
+                "default_language": self.default_language,
+                "node_id": self.node_id,
+            },
+            "storage": {"dsn": self.storage_dsn},
+            "http": {"host": "127.0.0.1", "port": self.http_port, "api_token": TOKEN},
+            "logging": {"level": self.log_level, "json": True},
+            "links": [
+                {
+                    "id": f"{operator}-1",
+                    "operator": operator,
+                    "type": "smpp",
+                    "host": "127.0.0.1",
+                    "port": self.smsc_port,
+                    "system_id": system_id_for(operator),
+                    "password": SMPP_PASSWORD,
+                    "window": 10,
+                    "segments_per_second": 1000,
+                }
+                for operator in self.link_operators
+            ],
+            "charging": {
+                operator: {"url": url, "secret": secret_for(operator)}
+                for operator, url in self.charging_urls.items()
+            },
+            "zones": list(self.zones),
+        }
+
+
+def write_config(directory: Path, config: ServeConfig, name: str = "config.toml") -> Path:
+    """Write `name` into `directory` with the repository's operators/ linked beside it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    operators = directory / "operators"
+    if not operators.exists():
+        operators.symlink_to(REPO / "operators")
+    path = directory / name
+    path.write_text(toml_text(config.document()), "utf-8")
+    return path
+
+
+# --- a TOML writer for the shapes a config has (the standard library only reads TOML) ------
+
+
+def toml_text(document: Mapping[str, Any]) -> str:
+    """Tables become [headers], lists of tables [[headers]]; anything deeper is inline."""
+    lines: list[str] = []
+    _emit_table(lines, (), document)
+    return "\n".join(lines) + "\n"
+
+
+def _emit_table(lines: list[str], path: tuple[str, ...], table: Mapping[str, Any]) -> None:
+    if path:
+        lines.append(f"[{'.'.join(path)}]")
+    for key, value in table.items():
+        if not isinstance(value, Mapping) and not _is_table_list(value):
+            lines.append(f"{_key(key)} = {_value(value)}")
+    for key, value in table.items():
+        if isinstance(value, Mapping):
+            _emit_table(lines, (*path, _key(key)), value)
+        elif _is_table_list(value):
+            for item in value:
+                lines.append(f"[[{'.'.join((*path, _key(key)))}]]")
+                lines.extend(f"{_key(k)} = {_value(v)}" for k, v in item.items())
+
+
+def _is_table_list(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
+
+
+def _key(key: str) -> str:
+    if not _BARE_KEY.fullmatch(key):
+        raise ValueError(f"not a bare TOML key: {key!r}")
+    return key
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        # a JSON string is a TOML basic string, but for DEL, which TOML wants escaped
+        # (and without ensure_ascii, whose surrogate pairs TOML refuses)
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML form for {value!r}")
+
+
+# --- the process ---------------------------------------------------------------------------
+
+
+class GatewayProcess:
+    """A running `python -m smsgw.cli serve`; its stdout (JSON logs) is kept in `output`."""
+
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        reader: asyncio.Task[None],
+        port: int,
+        output: list[str],
+    ) -> None:
+        self.process = process
+        self.port = port
+        self.output = output
+        self._reader = reader
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    async def start(cls, config: Path, *, timeout: float = STARTUP_TIMEOUT) -> GatewayProcess:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "smsgw.cli",
+            "serve",
+            "--config",
+            str(config),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            cwd=REPO,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        output: list[str] = []
+        port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        reader = asyncio.create_task(_read_output(process, output, port))
+        try:
+            bound = await asyncio.wait_for(asyncio.shield(port), timeout)
+        except (GatewayStartError, TimeoutError) as error:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+            await reader
+            raise GatewayStartError(f"{error}; its output:\n" + "\n".join(output)) from error
+        return cls(process, reader, bound, output)
+
+    @property
+    def running(self) -> bool:
+        return self.process.returncode is None
+
+    def kill(self) -> None:
+        """SIGKILL, delivered before this returns: the process gets no chance to react."""
+        if self.running:
+            self.process.kill()
+
+    async def wait_exit(self, timeout: float = STOP_TIMEOUT) -> int:
+        code = await asyncio.wait_for(self.process.wait(), timeout)
+        await self._reader
+        return code
+
+    async def stop(self, timeout: float = STOP_TIMEOUT) -> int:
+        """SIGTERM (a clean drain) and the exit status."""
+        if self.running:
+            self.process.send_signal(signal.SIGTERM)
+        return await self.wait_exit(timeout)
+
+    async def ensure_gone(self) -> None:
+        """For `finally`: whatever happened, leave no child behind."""
+        self.kill()
+        with contextlib.suppress(TimeoutError):
+            await self.wait_exit()
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.output[-lines:])
+
+
+async def _read_output(
+    process: asyncio.subprocess.Process, output: list[str], port: asyncio.Future[int]
+) -> None:
+    assert process.stdout is not None
+    async for raw in process.stdout:
+        line = raw.decode("utf-8", "replace").rstrip("\n")
+        output.append(line)
+        match = SERVING_LINE.search(line)
+        if match and not port.done():
+            port.set_result(int(match.group(1)))
+    if not port.done():
+        code = await process.wait()
+        port.set_exception(GatewayStartError(f"smsgw serve exited with {code} before serving"))
