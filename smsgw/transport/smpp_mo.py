@@ -43,6 +43,9 @@ REDELIVERY_WINDOW_SECONDS = 600
 # An answer slower than this may have reached the SMSC after it gave up and queued the
 # message for redelivery.
 ANSWER_LATE_SECONDS = 5.0
+# The same text again this soon is the SMSC sending one message twice: no driver types a
+# command again within seconds.
+DUPLICATE_SECONDS = 10.0
 
 
 @dataclass(slots=True)
@@ -52,6 +55,7 @@ class _Recent:
 
     key: str  # of the latest arrival of this text
     first_seen: float
+    last_seen: float
     generation: int  # the link's connection count when it came
     repeats: int = 0
     answer_uncertain: bool = False  # answered late or not with ESME_ROK
@@ -170,16 +174,23 @@ class SmppInbound:
     def _dedup_key(self, sender: str, receiver: str, text: str, now: datetime) -> str:
         """The first arrival's key for a redelivery, a fresh one for a new message.
 
-        SMPP cannot tell the two apart by itself. An SMSC redelivers only a message whose
+        SMPP cannot tell the two apart by itself. An SMSC redelivers a message whose
         ESME_ROK it did not get: because the link dropped (the connection count moved
-        on) or because our answer was late or refused. A repeat without either is the
-        driver texting the same thing again, and is a message of its own."""
+        on) or because our answer was late or refused; a faulty SMSC may also send one
+        deliver_sm twice, seconds apart. A repeat with none of these is the driver
+        texting the same thing again, and is a message of its own."""
         seen_at = now.timestamp()
         content = _content(sender, receiver, text)
         generation = self.connection_generation()
         recent = self._recent.get(content)
         if recent is not None and seen_at - recent.first_seen < REDELIVERY_WINDOW_SECONDS:
-            if recent.answer_uncertain or recent.generation != generation:
+            redelivered = (
+                recent.answer_uncertain
+                or recent.generation != generation
+                or seen_at - recent.last_seen < DUPLICATE_SECONDS
+            )
+            recent.last_seen = seen_at
+            if redelivered:
                 recent.generation = generation
                 recent.answer_uncertain = False
                 return recent.key
@@ -189,7 +200,7 @@ class SmppInbound:
             )
         key = dedup_key_for(self.link_id, sender, receiver, text, seen_at)
         self._forget_old(seen_at)
-        self._recent[content] = _Recent(key, seen_at, generation)
+        self._recent[content] = _Recent(key, seen_at, seen_at, generation)
         self._recent.move_to_end(content)
         return key
 

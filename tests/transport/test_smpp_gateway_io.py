@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,6 +21,17 @@ from smsgw.transport.smpp_sender import SmppSender
 
 GUARD = 5.0
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class Clock:
+    current: datetime = NOW
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
 
 
 @dataclass
@@ -46,10 +57,12 @@ class Rig:
     link: EsmeLink
     side: GatewaySide
     sender: SmppSender
+    clock: Clock
 
 
 @pytest.fixture
 async def rig() -> AsyncIterator[Rig]:
+    clock = Clock()
     settings = SmscSettings("127.0.0.1", 0, (SmscAccount("gw", "pw", "mts"),))
     smsc = SimulatedSmsc(settings)
     await smsc.start()
@@ -59,7 +72,7 @@ async def rig() -> AsyncIterator[Rig]:
         operator_id="mts",
         accept_mo=side.accept_mo,
         accept_receipt=side.accept_receipt,
-        clock=lambda: NOW,
+        clock=clock.now,
     )
     link = EsmeLink(
         EsmeLinkConfig(host="127.0.0.1", port=smsc.port, system_id="gw", password="pw"),
@@ -71,7 +84,7 @@ async def rig() -> AsyncIterator[Rig]:
     async with asyncio.timeout(GUARD):
         await link.wait_bound()
     try:
-        yield Rig(smsc, link, side, SmppSender(link))
+        yield Rig(smsc, link, side, SmppSender(link), clock)
     finally:
         await link.close()
         await smsc.close()
@@ -99,11 +112,20 @@ async def test_mo_not_stored_gets_a_temporary_error(rig: Rig) -> None:
 
 async def test_the_same_text_again_on_a_live_link_is_a_new_message(rig: Rig) -> None:
     # answered at once with ESME_ROK on a link that stayed up: the SMSC will not
-    # redeliver it, so a repeat is the driver texting again
+    # redeliver it, so a repeat a minute later is the driver texting again
     await rig.smsc.send_mo("mts", "79031234567", "7757", "I")
+    rig.clock.advance(timedelta(minutes=1))
     await rig.smsc.send_mo("mts", "79031234567", "7757", "I")
     first, again = rig.side.stored
     assert first.dedup_key != again.dedup_key
+
+
+async def test_the_same_deliver_sm_twice_within_seconds_is_one_message(rig: Rig) -> None:
+    await rig.smsc.send_mo("mts", "79031234567", "7757", "I")
+    rig.clock.advance(timedelta(seconds=2))
+    await rig.smsc.send_mo("mts", "79031234567", "7757", "I")
+    first, again = rig.side.stored
+    assert first.dedup_key == again.dedup_key
 
 
 async def test_a_refused_mo_sent_again_keeps_its_dedup_key(rig: Rig) -> None:
@@ -121,6 +143,7 @@ async def test_a_refused_mo_sent_again_keeps_its_dedup_key(rig: Rig) -> None:
 
 async def test_a_repeat_after_a_reconnect_keeps_its_dedup_key(rig: Rig) -> None:
     await rig.smsc.send_mo("mts", "79031234567", "7757", "S")
+    rig.clock.advance(timedelta(minutes=2))  # well past a duplicate: only the drop counts
     connects = rig.link.stats.connects
     rig.smsc.drop_links()
     await rig.smsc.wait_until(
