@@ -28,9 +28,6 @@ from smsgw.service.pipeline import Gateway
 from smsgw.service.ports import ChargingGateway, MtSender, Store
 from smsgw.service.runtime import Service, build_service
 from smsgw.service.settings import Clock, Deployment, ServiceSettings, SystemClock
-from smsgw.smpp.constants import CommandStatus
-from smsgw.smpp.events import DeliveryReceiptReceived
-from smsgw.smpp.pdu import DataSm, DeliverSm
 from smsgw.smpp.session import SessionConfig
 from smsgw.storage import open_store
 from smsgw.transport.http_app import HttpOptions, create_app
@@ -52,7 +49,7 @@ class RunningGateway:
     http_port: int
     client_session: aiohttp.ClientSession
     links: dict[str, EsmeLink] = field(default_factory=dict)
-    inbound: list[DrainableInbound] = field(default_factory=list)
+    inbound: list[SmppInbound] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -71,24 +68,6 @@ class RunningGateway:
         await self.client_session.close()
         await self.store.close()
         log.info("gateway.stopped")
-
-
-class DrainableInbound:
-    """An SMPP link's MO intake that refuses (temporarily) once the node is draining."""
-
-    def __init__(self, inbound: SmppInbound) -> None:
-        self.inbound = inbound
-        self.draining = False
-
-    async def on_deliver(self, pdu: DeliverSm | DataSm) -> int:
-        if self.draining:
-            return CommandStatus.ESME_RX_T_APPN  # the SMSC keeps it and retries
-        return await self.inbound.on_deliver(pdu)
-
-    async def on_receipt(self, event: DeliveryReceiptReceived) -> int:
-        if self.draining:
-            return CommandStatus.ESME_RX_T_APPN
-        return await self.inbound.on_receipt(event)
 
 
 class OperatorSenders:
@@ -154,7 +133,7 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
     senders: dict[str, MtSender] = {}
     service = build_service(store, deployment, clock, charging, senders, metrics)
     links: dict[str, EsmeLink] = {}
-    inbound: list[DrainableInbound] = []
+    inbound: list[SmppInbound] = []
     by_operator: dict[str, list[MtSender]] = {}
     for link in config.links:
         sender: MtSender
@@ -194,7 +173,7 @@ def _http_options(config: AppConfig) -> HttpOptions:
 
 def _smpp_link(
     link: LinkSettings, gateway: Gateway, clock: Clock, metrics: Metrics
-) -> tuple[EsmeLink, DrainableInbound]:
+) -> tuple[EsmeLink, SmppInbound]:
     inbound = SmppInbound(
         link_id=link.id,
         operator_id=link.operator,
@@ -202,7 +181,6 @@ def _smpp_link(
         accept_receipt=gateway.accept_receipt,
         clock=clock.now,
     )
-    intake = DrainableInbound(inbound)
     config = EsmeLinkConfig(
         host=link.host,
         port=link.port,
@@ -222,11 +200,11 @@ def _smpp_link(
         metrics.set_link_up(link.id, state is LinkState.BOUND)
 
     esme = EsmeLink(
-        config, on_deliver=intake.on_deliver, on_receipt=intake.on_receipt, on_state=on_state
+        config, on_deliver=inbound.on_deliver, on_receipt=inbound.on_receipt, on_state=on_state
     )
     # a reconnect is what makes an SMSC redeliver: the MO intake needs to know of it
     inbound.connection_generation = lambda: esme.stats.connects
-    return esme, intake
+    return esme, inbound
 
 
 def _kannel_sender(

@@ -106,10 +106,14 @@ class SmppInbound:
         self.clock = clock
         self.reassembler = reassembler or Reassembler()
         self.connection_generation = connection_generation
+        # set when the node drains: new MO are refused for now, so the SMSC keeps them
+        self.draining = False
         # content -> what we remember of it, oldest first: forgetting takes from the front
         self._recent: OrderedDict[str, _Recent] = OrderedDict()
 
     async def on_deliver(self, pdu: DeliverSm | DataSm) -> int:
+        if self.draining:
+            return CommandStatus.ESME_RX_T_APPN
         now = self.clock()
         text = self._complete_text(pdu, now.timestamp())
         if text is None:
@@ -138,6 +142,8 @@ class SmppInbound:
         return CommandStatus.ESME_ROK
 
     async def on_receipt(self, event: DeliveryReceiptReceived) -> int:
+        if self.draining:
+            return CommandStatus.ESME_RX_T_APPN
         message_id = event.message_id
         state = _outbox_state(event)
         if not message_id or state is None:

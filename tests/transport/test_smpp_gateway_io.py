@@ -58,6 +58,7 @@ class Rig:
     side: GatewaySide
     sender: SmppSender
     clock: Clock
+    inbound: SmppInbound
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ async def rig() -> AsyncIterator[Rig]:
     async with asyncio.timeout(GUARD):
         await link.wait_bound()
     try:
-        yield Rig(smsc, link, side, SmppSender(link), clock)
+        yield Rig(smsc, link, side, SmppSender(link), clock, inbound)
     finally:
         await link.close()
         await smsc.close()
@@ -188,3 +189,10 @@ async def test_failed_receipt_marks_failed(rig: Rig) -> None:
     (received,) = rig.smsc.inbox["79031234567"]
     await rig.smsc.send_receipt(received, stat="UNDELIV", state=5)
     assert rig.side.receipts[0][2] is OutboxState.FAILED
+
+
+async def test_a_draining_node_refuses_mo_for_now(rig: Rig) -> None:
+    rig.inbound.draining = True
+    status = await rig.smsc.send_mo("mts", "79031234567", "7757", "I")
+    assert status == CommandStatus.ESME_RX_T_APPN  # the SMSC keeps it and retries
+    assert rig.side.stored == []
