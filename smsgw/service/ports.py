@@ -92,6 +92,26 @@ class ChargeUsage:
     month_count: int
 
 
+@dataclass(frozen=True, slots=True)
+class PhoneHistory:
+    """A phone's stored records at or before a moment, each list newest first (ties by id,
+    descending) and at most the asked limit long; support merges them into one timeline."""
+
+    movements: Sequence[Transaction]  # ledger transactions touching its parking account
+    charges: Sequence[StoredCharge]  # by requested_at, in whatever state they are now
+    sessions: Sequence[ParkingSession]  # by start, every state
+    replies: Sequence[StoredOutbound]  # texts to the phone by created_at, with send state
+
+
+@dataclass(frozen=True, slots=True)
+class StoreFigures:
+    """Totals read from the store for the metrics page, the same on every node."""
+
+    charged: Sequence[tuple[str, Money]]  # (operator id, what its subscribers were charged)
+    refunded: Sequence[tuple[str, Money]]  # (zone, returned to parking accounts from it)
+    active_sessions: Sequence[tuple[str, int]]  # (zone, ACTIVE sessions)
+
+
 class Tx(Protocol):
     """What one unit of work may read and write. Every datetime is timezone-aware (UTC)."""
 
@@ -218,6 +238,15 @@ class Tx(Protocol):
     # --- callbacks ---------------------------------------------------------------------
     async def remember_nonce(self, operator_id: str, nonce: str, now: datetime) -> bool:
         """True the first time a callback nonce is seen; False for a replay."""
+
+    # --- support and metrics (read only) ---------------------------------------------
+    async def phone_history(self, msisdn: str, until: datetime | None, limit: int) -> PhoneHistory:
+        """The phone's movements, charges, sessions and replies at or before `until`
+        (None: all), newest first, at most `limit` of each."""
+
+    async def store_figures(self) -> StoreFigures:
+        """Money charged per operator, refunded per zone (both per currency) and active
+        sessions per zone, over everything stored."""
 
 
 class Store(Protocol):

@@ -27,10 +27,12 @@ from smsgw.service.ports import (
     Job,
     JsonObject,
     OutboxState,
+    PhoneHistory,
     PhoneProfile,
     StoredCharge,
     StoredInbound,
     StoredOutbound,
+    StoreFigures,
 )
 from smsgw.storage import rows
 from smsgw.storage.errors import TxClosedError, UnknownRowError
@@ -558,6 +560,80 @@ class PostgresTx:
             as_utc(now),
         )
         return inserted == 1
+
+    # --- support and metrics (read only) ---------------------------------------------
+
+    async def phone_history(self, msisdn: str, until: datetime | None, limit: int) -> PhoneHistory:
+        bound = None if until is None else as_utc(until)
+        first, after_last = rows.phone_account_range(msisdn)
+        heads = await self._all(
+            "SELECT * FROM ledger_transactions WHERE id IN (SELECT transaction_id"
+            " FROM ledger_entries WHERE account >= $1 AND account < $2)"
+            " AND ($3::timestamptz IS NULL OR at <= $3) ORDER BY at DESC, id DESC LIMIT $4",
+            first,
+            after_last,
+            bound,
+            limit,
+        )
+        charges = await self._all(
+            "SELECT * FROM charges WHERE phone = $1"
+            " AND ($2::timestamptz IS NULL OR requested_at <= $2)"
+            " ORDER BY requested_at DESC, id DESC LIMIT $3",
+            msisdn,
+            bound,
+            limit,
+        )
+        sessions = await self._all(
+            "SELECT * FROM sessions WHERE phone = $1"
+            " AND ($2::timestamptz IS NULL OR start_at <= $2)"
+            " ORDER BY start_at DESC, id DESC LIMIT $3",
+            msisdn,
+            bound,
+            limit,
+        )
+        replies = await self._all(
+            "SELECT * FROM outbox WHERE receiver = $1"
+            " AND ($2::timestamptz IS NULL OR created_at <= $2)"
+            " ORDER BY created_at DESC, outbox_id DESC LIMIT $3",
+            msisdn,
+            bound,
+            limit,
+        )
+        return PhoneHistory(
+            movements=[await self._with_entries(head) for head in heads],
+            charges=[rows.charge_from_row(row, _time) for row in charges],
+            sessions=[rows.session_from_row(row, _time) for row in sessions],
+            replies=[rows.outbound_from_row(row, _time) for row in replies],
+        )
+
+    async def _with_entries(self, head: asyncpg.Record) -> Transaction:
+        entries = await self._all(
+            "SELECT account, amount_minor, currency FROM ledger_entries"
+            " WHERE transaction_id = $1 ORDER BY position",
+            head["id"],
+        )
+        return rows.transaction_from_rows(head, [rows.entry_from_row(e) for e in entries], _time)
+
+    async def store_figures(self) -> StoreFigures:
+        operators = await self._all(
+            "SELECT account, balance_minor FROM balances WHERE account_kind = 'operator'"
+            " ORDER BY account"
+        )
+        refunds = await self._all(
+            "SELECT e.account, -sum(e.amount_minor)::bigint AS refunded"
+            " FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id"
+            " WHERE t.kind = 'session_refund' AND e.account >= 'revenue:'"
+            " AND e.account < 'revenue;' GROUP BY e.account ORDER BY e.account"
+        )
+        active = await self._all(
+            "SELECT zone, count(*) AS sessions FROM sessions WHERE state = 'active'"
+            " GROUP BY zone ORDER BY zone"
+        )
+        return rows.store_figures(
+            [(row["account"], -row["balance_minor"]) for row in operators],
+            [(row["account"], row["refunded"]) for row in refunds],
+            [(row["zone"], row["sessions"]) for row in active],
+        )
 
 
 def _session_values(session: ParkingSession) -> tuple[object, ...]:

@@ -15,7 +15,7 @@ import orjson
 
 from smsgw.domain.charges import Charge, ChargeState
 from smsgw.domain.language import Language
-from smsgw.domain.ledger import Account, Entry, Transaction, TransactionKind
+from smsgw.domain.ledger import Account, AccountKind, Entry, Transaction, TransactionKind
 from smsgw.domain.money import Money
 from smsgw.domain.parking import ParkingSession, SessionState
 from smsgw.service.messages import InboundSms, OutboundSms
@@ -28,6 +28,7 @@ from smsgw.service.ports import (
     StoredCharge,
     StoredInbound,
     StoredOutbound,
+    StoreFigures,
 )
 
 
@@ -182,3 +183,28 @@ def job_from_row(row: Row, decode: TimeDecoder) -> Job:
         reference=row["reference"],
         due_at=decode(row["due_at"]),
     )
+
+
+def phone_account_range(msisdn: str) -> tuple[str, str]:
+    """Account keys of the phone's parking accounts (every currency) lie in [first, end):
+    `phone:<msisdn>:` up to `phone:<msisdn>;` (';' sorts right after ':'), so an index on
+    the account key is used where LIKE would not be."""
+    prefix = f"{AccountKind.PHONE}:{msisdn}"
+    return f"{prefix}:", f"{prefix};"
+
+
+def store_figures(
+    charged: list[tuple[str, int]], refunded: list[tuple[str, int]], active: list[tuple[str, int]]
+) -> StoreFigures:
+    """Figures from (account key, minor) pairs: operator accounts for what was charged,
+    zone revenue accounts for what was refunded."""
+    return StoreFigures(
+        charged=[_owner_money(key, minor) for key, minor in charged],
+        refunded=[_owner_money(key, minor) for key, minor in refunded],
+        active_sessions=[(zone, int(count)) for zone, count in active],
+    )
+
+
+def _owner_money(key: str, minor: int) -> tuple[str, Money]:
+    account = Account.from_key(key)
+    return account.owner, Money(int(minor), account.currency)

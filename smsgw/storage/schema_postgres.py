@@ -152,5 +152,11 @@ _INITIAL = (
     "CREATE INDEX callback_nonces_seen ON callback_nonces (seen_at)",
 )
 
-POSTGRES_MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial", _INITIAL),)
+# support's phone history reads a phone's replies newest first
+_PHONE_HISTORY = ("CREATE INDEX outbox_receiver ON outbox (receiver, created_at)",)
+
+POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial", _INITIAL),
+    Migration(2, "phone_history", _PHONE_HISTORY),
+)
 check_ordered(POSTGRES_MIGRATIONS)

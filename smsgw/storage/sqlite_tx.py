@@ -25,10 +25,12 @@ from smsgw.service.ports import (
     Job,
     JsonObject,
     OutboxState,
+    PhoneHistory,
     PhoneProfile,
     StoredCharge,
     StoredInbound,
     StoredOutbound,
+    StoreFigures,
 )
 from smsgw.storage import rows
 from smsgw.storage.errors import TxClosedError, UnknownRowError
@@ -526,6 +528,68 @@ class SqliteTx:
             (operator_id, nonce, utc_text(now)),
         )
         return cursor.rowcount == 1
+
+    # --- support and metrics (read only) ---------------------------------------------
+
+    async def phone_history(self, msisdn: str, until: datetime | None, limit: int) -> PhoneHistory:
+        bound = None if until is None else utc_text(until)
+        first, after_last = rows.phone_account_range(msisdn)
+        heads = self._all(
+            "SELECT * FROM ledger_transactions WHERE id IN (SELECT transaction_id"
+            " FROM ledger_entries WHERE account >= ? AND account < ?)"
+            " AND (? IS NULL OR at <= ?) ORDER BY at DESC, id DESC LIMIT ?",
+            (first, after_last, bound, bound, limit),
+        )
+        charges = self._all(
+            "SELECT * FROM charges WHERE phone = ? AND (? IS NULL OR requested_at <= ?)"
+            " ORDER BY requested_at DESC, id DESC LIMIT ?",
+            (msisdn, bound, bound, limit),
+        )
+        sessions = self._all(
+            "SELECT * FROM sessions WHERE phone = ? AND (? IS NULL OR start_at <= ?)"
+            " ORDER BY start_at DESC, id DESC LIMIT ?",
+            (msisdn, bound, bound, limit),
+        )
+        replies = self._all(
+            "SELECT * FROM outbox WHERE receiver = ? AND (? IS NULL OR created_at <= ?)"
+            " ORDER BY created_at DESC, outbox_id DESC LIMIT ?",
+            (msisdn, bound, bound, limit),
+        )
+        return PhoneHistory(
+            movements=[self._with_entries(head) for head in heads],
+            charges=[rows.charge_from_row(row, _time) for row in charges],
+            sessions=[rows.session_from_row(row, _time) for row in sessions],
+            replies=[rows.outbound_from_row(row, _time) for row in replies],
+        )
+
+    def _with_entries(self, head: sqlite3.Row) -> Transaction:
+        entries = self._all(
+            "SELECT account, amount_minor, currency FROM ledger_entries"
+            " WHERE transaction_id = ? ORDER BY position",
+            (head["id"],),
+        )
+        return rows.transaction_from_rows(head, [rows.entry_from_row(e) for e in entries], _time)
+
+    async def store_figures(self) -> StoreFigures:
+        operators = self._all(
+            "SELECT account, balance_minor FROM balances WHERE account_kind = 'operator'"
+            " ORDER BY account"
+        )
+        refunds = self._all(
+            "SELECT e.account, -sum(e.amount_minor) AS refunded FROM ledger_transactions t"
+            " JOIN ledger_entries e ON e.transaction_id = t.id"
+            " WHERE t.kind = 'session_refund' AND e.account >= 'revenue:'"
+            " AND e.account < 'revenue;' GROUP BY e.account ORDER BY e.account"
+        )
+        active = self._all(
+            "SELECT zone, count(*) AS sessions FROM sessions WHERE state = 'active'"
+            " GROUP BY zone ORDER BY zone"
+        )
+        return rows.store_figures(
+            [(row["account"], -row["balance_minor"]) for row in operators],
+            [(row["account"], row["refunded"]) for row in refunds],
+            [(row["zone"], row["sessions"]) for row in active],
+        )
 
 
 if TYPE_CHECKING:
