@@ -20,6 +20,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from structlog.typing import EventDict, Processor
 
+from smsgw.service.ports import StoreFigures
+
 # --- masking -----------------------------------------------------------------------------
 
 # Numbers up to this many digits are short codes or service numbers (7757, 7701): public.
@@ -205,6 +207,41 @@ class Metrics:
             buckets=_HTTP_BUCKETS,
             registry=registry,
         )
+
+        # Read from the store at scrape time (see show_store_figures), not counted here: a
+        # unit of work may roll back or be replayed after a count, and every node would
+        # only see its own part. The database's totals are exact and survive restarts;
+        # every node reports the same value, so aggregate them with max, not sum.
+        self.money_charged_minor = Gauge(
+            "money_charged_minor",
+            "Money operators confirmed charging from phones onto parking accounts, in minor units",
+            ["operator", "currency"],
+            registry=registry,
+        )
+        # refunds go from a zone's revenue back to the parking account, never to the
+        # phone or its operator, so the ledger knows them per zone
+        self.money_refunded_minor = Gauge(
+            "money_refunded_minor",
+            "Unused parking money returned to parking accounts, in minor units",
+            ["zone", "currency"],
+            registry=registry,
+        )
+        self.active_sessions = Gauge(
+            "active_sessions", "Parking sessions active now", ["zone"], registry=registry
+        )
+
+    def show_store_figures(self, figures: StoreFigures) -> None:
+        """Set the store-backed gauges to `figures`, dropping series no longer there."""
+        for gauge in (self.money_charged_minor, self.money_refunded_minor, self.active_sessions):
+            gauge.clear()
+        for operator, amount in figures.charged:
+            self.money_charged_minor.labels(operator=operator, currency=amount.currency).set(
+                amount.minor
+            )
+        for zone, amount in figures.refunded:
+            self.money_refunded_minor.labels(zone=zone, currency=amount.currency).set(amount.minor)
+        for zone, count in figures.active_sessions:
+            self.active_sessions.labels(zone=zone).set(count)
 
     def count_charge(self, operator: str, stage: str) -> None:
         """Count one charge reaching `stage` (one of CHARGE_STAGES)."""

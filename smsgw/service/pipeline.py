@@ -32,7 +32,14 @@ from smsgw.service import ops
 from smsgw.service.charging_flow import ChargeFlow, UnitReport
 from smsgw.service.handlers import handle
 from smsgw.service.messages import InboundSms
-from smsgw.service.ports import ChargingGateway, OutboxState, Store, StoredInbound, Tx
+from smsgw.service.ports import (
+    ChargingGateway,
+    OutboxState,
+    Store,
+    StoredInbound,
+    StoreFigures,
+    Tx,
+)
 from smsgw.service.settings import Clock, Deployment, IdFactory, random_id
 from smsgw.service.unit import Unit, lock_phone_unit
 
@@ -131,6 +138,19 @@ class Gateway:
             log.warning("not_ready", error=repr(error))
             return False
         return True
+
+    async def plate_everywhere(self, plate: str, now: datetime) -> Mapping[str, object]:
+        return await ops.plate_everywhere(self._store, self._deployment, plate, now)
+
+    async def phone_history(
+        self, msisdn: str, limit: int, before: str | None
+    ) -> Mapping[str, object]:
+        return await ops.phone_history(
+            self._store, self._deployment, msisdn, limit=limit, before=before
+        )
+
+    async def store_figures(self) -> StoreFigures:
+        return await ops.store_figures(self._store)
 
     # --- processing --------------------------------------------------------------------
 

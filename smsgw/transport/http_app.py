@@ -27,7 +27,7 @@ from aiohttp.typedefs import Middleware
 from smsgw.commands.plates import DEFAULT_COUNTRIES, plate_rules
 from smsgw.observability import Metrics
 from smsgw.service.messages import InboundSms
-from smsgw.service.ports import OutboxState
+from smsgw.service.ports import OutboxState, StoreFigures
 from smsgw.transport.http_callbacks import DEFAULT_CALLBACK_MAX_BYTES, CallbackEndpoints
 from smsgw.transport.http_common import HttpError, json_error
 from smsgw.transport.http_dlr import DlrEndpoints
@@ -70,6 +70,20 @@ class GatewayApi(Protocol):
     async def ready(self) -> bool:
         """True when storage answers and the gateway can take traffic."""
 
+    async def plate_everywhere(self, plate: str, now: datetime) -> Mapping[str, object]:
+        """Where the canonical `plate` is paid at `now`: {"plate", "paid", "zone", "until",
+        "zones": [{"zone", "name", "paid", "since", "until"}, ...]} over every zone."""
+
+    async def phone_history(
+        self, msisdn: str, limit: int, before: str | None
+    ) -> Mapping[str, object]:
+        """One page of the phone's history, newest first: {"msisdn", "items",
+        "next_before"}. Raises ValueError for a limit or cursor it does not accept."""
+
+    async def store_figures(self) -> StoreFigures:
+        """Totals from the store that /metrics shows (money charged and refunded, active
+        sessions), read at scrape time."""
+
 
 @dataclass(frozen=True, slots=True)
 class HttpOptions:
@@ -105,6 +119,9 @@ def create_app(
         plate_status=api.plate_status,
         phone_overview=api.phone_overview,
         clock=clock,
+        plate_everywhere=api.plate_everywhere,
+        phone_history=api.phone_history,
+        store_figures=api.store_figures,
     ).add_routes(app)
     return app
 

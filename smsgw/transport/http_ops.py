@@ -4,7 +4,10 @@
     GET /ready                  token: 200 when storage and links are usable, else 503
     GET /metrics                token: Prometheus text
     GET /v1/plates/{plate}?zone=Z   token: {"plate", "zone", "paid", "until"}
+    GET /v1/plates/{plate}      token: the same over every zone, with "zones": [...]
     GET /v1/phones/{msisdn}     token: the phone's running sessions and parking account
+    GET /v1/phones/{msisdn}/history?limit=N&before=C   token: its history, newest first
+    GET /ops/                   open: the support page (static; its data needs the token)
 
 The token is sent as `Authorization: Bearer <token>`. With no token configured every
 endpoint but /health refuses, so an unconfigured gateway never exposes plates or phones.
@@ -22,6 +25,7 @@ from aiohttp import web
 from smsgw.commands.plates import PlateRules
 from smsgw.domain.errors import UnknownZoneError
 from smsgw.observability import Metrics
+from smsgw.service.ports import StoreFigures
 from smsgw.transport.http_common import (
     InvalidFieldError,
     MissingFieldError,
@@ -31,6 +35,7 @@ from smsgw.transport.http_common import (
     json_response,
     normalise_msisdn,
 )
+from smsgw.transport.ops_page import add_ops_page_routes
 
 log = structlog.get_logger(__name__)
 
@@ -38,6 +43,12 @@ Clock = Callable[[], datetime]
 PlateStatus = Callable[[str, str, datetime], Awaitable[Mapping[str, object] | None]]
 PhoneOverview = Callable[[str], Awaitable[Mapping[str, object]]]
 Ready = Callable[[], Awaitable[bool]]
+PlateEverywhere = Callable[[str, datetime], Awaitable[Mapping[str, object]]]
+PhoneHistory = Callable[[str, int, str | None], Awaitable[Mapping[str, object]]]
+ReadFigures = Callable[[], Awaitable[StoreFigures]]
+
+MAX_HISTORY_LIMIT = 200
+DEFAULT_HISTORY_LIMIT = 50
 
 BEARER = "bearer "
 
@@ -68,6 +79,9 @@ class OpsEndpoints:
         plate_status: PlateStatus,
         phone_overview: PhoneOverview,
         clock: Clock,
+        plate_everywhere: PlateEverywhere,
+        phone_history: PhoneHistory,
+        store_figures: ReadFigures,
     ) -> None:
         self.api_token = api_token
         self.metrics = metrics
@@ -76,6 +90,9 @@ class OpsEndpoints:
         self.plate_status = plate_status
         self.phone_overview = phone_overview
         self.clock = clock
+        self.plate_everywhere = plate_everywhere
+        self.phone_history = phone_history
+        self.store_figures = store_figures
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/health", self.health)
@@ -83,6 +100,8 @@ class OpsEndpoints:
         app.router.add_get("/metrics", self.render_metrics)
         app.router.add_get("/v1/plates/{plate}", self.plate)
         app.router.add_get("/v1/phones/{msisdn}", self.phone)
+        app.router.add_get("/v1/phones/{msisdn}/history", self.history)
+        add_ops_page_routes(app)
 
     def _authorise(self, request: web.Request) -> None:
         if not bearer_token_matches(request.headers.get("Authorization"), self.api_token):
@@ -104,16 +123,28 @@ class OpsEndpoints:
 
     async def render_metrics(self, request: web.Request) -> web.Response:
         self._authorise(request)
+        await self._refresh_store_figures()
         return web.Response(
             body=self.metrics.render(), headers={"Content-Type": Metrics.content_type}
         )
 
+    async def _refresh_store_figures(self) -> None:
+        # read at scrape time: the totals are the database's, the same on every node
+        try:
+            figures = await self.store_figures()
+        except Exception:
+            log.exception("metrics.store_figures_failed")
+            return  # the process's own metrics are still worth answering with
+        self.metrics.show_store_figures(figures)
+
     async def plate(self, request: web.Request) -> web.Response:
         self._authorise(request)
         plate = self._canonical_plate(request.match_info["plate"])
-        zone = request.query.get("zone", "").strip()
+        if "zone" not in request.query:
+            return json_response(await self.plate_everywhere(plate, self.clock()))
+        zone = request.query["zone"].strip()
         if not zone:
-            raise MissingFieldError("zone is required (?zone=<zone number>)")
+            raise MissingFieldError("zone is empty: give a zone number, or leave zone out")
         if not zone.isdigit():
             raise InvalidFieldError("zone must be a zone number")
         try:
@@ -129,8 +160,27 @@ class OpsEndpoints:
         msisdn = normalise_msisdn(request.match_info["msisdn"], "msisdn")
         return json_response(await self.phone_overview(msisdn))
 
+    async def history(self, request: web.Request) -> web.Response:
+        self._authorise(request)
+        msisdn = normalise_msisdn(request.match_info["msisdn"], "msisdn")
+        limit = _history_limit(request.query.get("limit"))
+        before = request.query.get("before") or None
+        try:
+            page = await self.phone_history(msisdn, limit, before)
+        except ValueError as error:  # a cursor this gateway did not hand out
+            raise InvalidFieldError(str(error)) from None
+        return json_response(page)
+
     def _canonical_plate(self, raw: str) -> str:
         checked = self.plate_rules.check(raw)
         if isinstance(checked, str):
             return checked
         raise InvalidFieldError(f"not a valid plate; for example {self.plate_rules.example}")
+
+
+def _history_limit(raw: str | None) -> int:
+    if raw is None or not raw.strip():
+        return DEFAULT_HISTORY_LIMIT
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_HISTORY_LIMIT:
+        raise InvalidFieldError(f"limit must be a whole number from 1 to {MAX_HISTORY_LIMIT}")
+    return int(raw)

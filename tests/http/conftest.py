@@ -13,7 +13,7 @@ import pytest
 from smsgw.domain.errors import UnknownZoneError
 from smsgw.observability import Metrics
 from smsgw.service.messages import InboundSms
-from smsgw.service.ports import OutboxState
+from smsgw.service.ports import OutboxState, StoreFigures
 from smsgw.transport.http_app import (
     HttpOptions,
     RunningHttpServer,
@@ -48,6 +48,8 @@ class FakeGateway:
     callbacks: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
     plate_queries: list[tuple[str, str, datetime]] = field(default_factory=list)
     phone_queries: list[str] = field(default_factory=list)
+    history_queries: list[tuple[str, int, str | None]] = field(default_factory=list)
+    figures: StoreFigures = field(default_factory=lambda: StoreFigures([], [], []))
 
     async def accept_mo(self, sms: InboundSms) -> bool:
         if self.mo_answer is None:
@@ -85,6 +87,31 @@ class FakeGateway:
         if self.ready_answer is None:
             raise StoreDownError("database is down")
         return self.ready_answer
+
+    async def plate_everywhere(self, plate: str, now: datetime) -> Mapping[str, object]:
+        self.plate_queries.append((plate, "", now))
+        paid = [(zone, until) for (p, zone), until in self.paid_until.items() if p == plate]
+        return {
+            "plate": plate,
+            "paid": bool(paid),
+            "zone": paid[0][0] if paid else None,
+            "until": paid[0][1] if paid else None,
+            "zones": [
+                {"zone": zone, "paid": (plate, zone) in self.paid_until}
+                for zone in sorted(self.zones)
+            ],
+        }
+
+    async def phone_history(
+        self, msisdn: str, limit: int, before: str | None
+    ) -> Mapping[str, object]:
+        self.history_queries.append((msisdn, limit, before))
+        if before == "bad":
+            raise ValueError("before is not a cursor from a previous page")
+        return {"msisdn": msisdn, "items": [], "next_before": None}
+
+    async def store_figures(self) -> StoreFigures:
+        return self.figures
 
 
 class StartServer(Protocol):

@@ -9,11 +9,19 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from smsgw.domain.money import Money
+from smsgw.service.ports import StoreFigures
 from smsgw.transport.http_app import RunningHttpServer
 from smsgw.transport.http_ops import bearer_token_matches
 from tests.http.conftest import AUTH, NOW, OPTIONS, TOKEN, FakeGateway, StartServer
 
-PROTECTED = ["/ready", "/metrics", "/v1/plates/A123BC77?zone=1001", "/v1/phones/79031234567"]
+PROTECTED = [
+    "/ready",
+    "/metrics",
+    "/v1/plates/A123BC77?zone=1001",
+    "/v1/plates/A123BC77",
+    "/v1/phones/79031234567",
+    "/v1/phones/79031234567/history",
+]
 
 
 async def _json(response: aiohttp.ClientResponse) -> dict[str, object]:
@@ -156,7 +164,7 @@ async def test_unpaid_plate_lookup(
 @pytest.mark.parametrize(
     ("plate", "params", "status", "code"),
     [
-        ("A123BC77", {}, 400, "missing_field"),
+        ("A123BC77", {"zone": ""}, 400, "missing_field"),
         ("A123BC77", {"zone": "one"}, 400, "invalid_field"),
         ("Ж123BC77", {"zone": "1001"}, 400, "invalid_field"),
         ("HELLO", {"zone": "1001"}, 400, "invalid_field"),
@@ -201,3 +209,126 @@ async def test_phone_overview_refuses_a_non_number(
         assert response.status == 400
         assert (await _json(response))["error"] == "invalid_field"
     assert gateway.phone_queries == []
+
+
+# --- the support page ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/ops/", "text/html"),
+        ("/ops/ops.js", "text/javascript"),
+        ("/ops/ops.css", "text/css"),
+    ],
+)
+async def test_the_support_page_is_public_static_and_same_origin_only(
+    server: RunningHttpServer,
+    http: aiohttp.ClientSession,
+    gateway: FakeGateway,
+    path: str,
+    content_type: str,
+) -> None:
+    async with http.get(f"{server.base_url}{path}") as response:
+        assert response.status == 200
+        assert response.content_type == content_type
+        assert "charset=utf-8" in response.headers["Content-Type"]
+        policy = response.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in policy and "connect-src 'self'" in policy
+        body = await response.text()
+    assert "http://" not in body and "https://" not in body, "nothing from elsewhere"
+    assert gateway.plate_queries == [] and gateway.phone_queries == []
+
+
+@pytest.mark.parametrize(
+    "path", ["/ops/..%2Fhttp_ops.py", "/ops/.hidden.js", "/ops/nope.js", "/ops/ops_page.py"]
+)
+async def test_the_support_page_serves_nothing_but_its_files(
+    server: RunningHttpServer, http: aiohttp.ClientSession, path: str
+) -> None:
+    async with http.get(f"{server.base_url}{path}") as response:
+        assert response.status == 404
+        assert (await _json(response))["error"] == "not_found"
+
+
+async def test_ops_without_the_slash_leads_to_the_page(
+    server: RunningHttpServer, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{server.base_url}/ops", allow_redirects=False) as response:
+        assert response.status == 302
+        assert response.headers["Location"] == "/ops/"
+
+
+# --- plates everywhere, history paging, store-backed metrics ------------------------------
+
+
+async def test_a_plate_without_a_zone_asks_every_zone(
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+) -> None:
+    until = NOW + timedelta(hours=1)
+    gateway.paid_until = {("A123BC77", "1002"): until}
+    async with http.get(f"{server.base_url}/v1/plates/а123вс77", headers=AUTH) as response:
+        assert response.status == 200
+        body = await _json(response)
+    assert (body["plate"], body["paid"], body["zone"]) == ("A123BC77", True, "1002")
+    assert body["until"] == until.isoformat()
+    assert gateway.plate_queries == [("A123BC77", "", NOW)]
+
+
+@pytest.mark.parametrize(
+    ("query", "limit", "before"),
+    [("", 50, None), ("?limit=200", 200, None), ("?limit=1&before=abc", 1, "abc")],
+)
+async def test_history_passes_limit_and_cursor_through(
+    server: RunningHttpServer,
+    http: aiohttp.ClientSession,
+    gateway: FakeGateway,
+    query: str,
+    limit: int,
+    before: str | None,
+) -> None:
+    url = f"{server.base_url}/v1/phones/%2B79031234567/history{query}"
+    async with http.get(url, headers=AUTH) as response:
+        assert response.status == 200
+    assert gateway.history_queries == [("79031234567", limit, before)]
+
+
+@pytest.mark.parametrize("query", ["?limit=0", "?limit=201", "?limit=-1", "?before=bad"])
+async def test_a_bad_history_query_is_refused(
+    server: RunningHttpServer, http: aiohttp.ClientSession, query: str
+) -> None:
+    url = f"{server.base_url}/v1/phones/79031234567/history{query}"
+    async with http.get(url, headers=AUTH) as response:
+        assert response.status == 400
+        assert (await _json(response))["error"] == "invalid_field"
+
+
+async def test_metrics_show_the_stores_figures_at_scrape_time(
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+) -> None:
+    gateway.figures = StoreFigures(
+        charged=[("mts", Money(12_000, "RUB"))],
+        refunded=[("1001", Money(9_000, "RUB"))],
+        active_sessions=[("1001", 3)],
+    )
+    first = await _scrape(server, http)
+    gateway.figures = StoreFigures([], [], [("1002", 1)])
+    second = await _scrape(server, http)
+
+    assert first['money_charged_minor{currency="RUB",operator="mts"}'] == 12_000
+    assert first['money_refunded_minor{currency="RUB",zone="1001"}'] == 9_000
+    assert first['active_sessions{zone="1001"}'] == 3
+    # what the store no longer has is no longer shown
+    assert 'active_sessions{zone="1001"}' not in second
+    assert second['active_sessions{zone="1002"}'] == 1
+
+
+async def _scrape(server: RunningHttpServer, http: aiohttp.ClientSession) -> dict[str, float]:
+    async with http.get(f"{server.base_url}/metrics", headers=AUTH) as response:
+        text = await response.text()
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            found[f"{sample.name}{{{labels}}}"] = sample.value
+    return found
