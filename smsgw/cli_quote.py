@@ -1,8 +1,10 @@
 """`smsgw quote`: what a session in a zone would cost, as one JSON line.
 
-    smsgw quote --zone 1001 --start 2026-11-22T10:00 --hours 2 [--config config.toml]
+    smsgw quote --zone 1001 --hours 2 [--start 2026-11-22T10:00] [--config config.toml]
 
-`--start` is the zone's local time (an explicit offset is accepted and converted).
+`--zone` and `--hours` are required. `--start` is the zone's local time (an explicit
+offset is accepted and converted); without it the session starts now, in the zone's
+time zone, as a text sent now would.
 The answer goes to stdout; a bad input prints `{"error": ..., "option": ...}` to stderr
 and exits 2 (bad option) or 1 (unreadable or invalid configuration).
 """
@@ -13,7 +15,7 @@ import argparse
 import json
 import sys
 import tomllib
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -52,9 +54,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "quote", help="price a parking session", description=__doc__.splitlines()[0]
     )
     # all validated in `run`, so that every bad input gets the same JSON error shape
-    parser.add_argument("--zone", help="zone number, e.g. 1001")
-    parser.add_argument("--start", help="local start time, ISO 8601, e.g. 2026-11-22T10:00")
-    parser.add_argument("--hours", help="whole hours, 1 to the zone's maximum")
+    parser.add_argument("--zone", help="zone number, e.g. 1001 (required)")
+    parser.add_argument("--hours", help="whole hours, 1 to the zone's maximum (required)")
+    parser.add_argument(
+        "--start",
+        help="local start time, ISO 8601, e.g. 2026-11-22T10:00 "
+        "(default: now in the zone's time zone)",
+    )
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="path to config.toml")
     parser.set_defaults(handler=run)
 
@@ -133,10 +139,17 @@ def _hours(text: str | None, zone: Zone) -> int:
     return int(stripped)
 
 
+def utc_now() -> datetime:
+    """The moment a quote without --start starts (the CLI's only clock)."""
+    return datetime.now(UTC)
+
+
 def _start(text: str | None, zone: Zone) -> datetime:
     example = "e.g. --start 2026-11-22T10:00"
-    if not text:
-        raise QuoteInputError("--start", f"is required, {example}")
+    if text is None:
+        return utc_now().astimezone(zone.tz)
+    if not text.strip():
+        raise QuoteInputError("--start", f"is empty: leave it out for now, or {example}")
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError as error:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from smsgw import cli_quote
 from smsgw.cli import main
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
@@ -139,7 +141,7 @@ def test_a_start_with_an_offset_is_shown_in_zone_time(
         (["--zone", "1001", "--start", "2026-11-22T10:00", "--hours", "٣"], "--hours"),
         (["--zone", "1001", "--start", "2026-11-22T10:00"], "--hours"),
         (["--zone", "1001", "--start", "22.11.2026 10:00", "--hours", "2"], "--start"),
-        (["--zone", "1001", "--hours", "2"], "--start"),
+        (["--zone", "1001", "--start", " ", "--hours", "2"], "--start"),
     ],
 )
 def test_a_bad_option_is_named(
@@ -194,3 +196,32 @@ def test_a_bad_config_is_named(
     )
     assert code == 1
     assert named in answer["error"]
+
+
+def test_without_start_the_session_starts_now_in_the_zones_time(
+    capsys: pytest.CaptureFixture[str], config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 05:30 UTC is 08:30 in Moscow and 10:30 in Astana (Asia/Almaty, UTC+5)
+    monkeypatch.setattr(cli_quote, "utc_now", lambda: datetime(2026, 11, 24, 5, 30, tzinfo=UTC))
+
+    code, moscow = quote(capsys, "--zone", "1001", "--hours", "2", "--config", str(config))
+    _, astana = quote(capsys, "--zone", "8001", "--hours", "1", "--config", str(config))
+
+    assert code == 0
+    assert moscow["start"] == "2026-11-24T08:30:00+03:00"
+    assert moscow["end"] == "2026-11-24T10:30:00+03:00"
+    assert moscow["amount"] == "120.00"
+    assert astana["start"] == "2026-11-24T10:30:00+05:00"
+
+
+def test_help_says_what_is_required_and_what_start_defaults_to(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_status:
+        main(["quote", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+
+    assert exit_status.value.code == 0
+    assert "zone number, e.g. 1001 (required)" in text
+    assert "1 to the zone's maximum (required)" in text
+    assert "(default: now in the zone's time zone)" in text
