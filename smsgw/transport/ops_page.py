@@ -20,6 +20,7 @@ STATIC_TYPES: Final = {
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".html": "text/html; charset=utf-8",
+    ".svg": "image/svg+xml",
 }
 
 CONTENT_SECURITY_POLICY: Final = (
