@@ -205,6 +205,12 @@ class Metrics:
             buckets=_HTTP_BUCKETS,
             registry=registry,
         )
+        self.http_link_refusals = Counter(
+            "http_link_refusals",
+            "MO and delivery-report requests refused: unknown link, credential, source",
+            ["route", "reason"],
+            registry=registry,
+        )
 
     def count_charge(self, operator: str, stage: str) -> None:
         """Count one charge reaching `stage` (one of CHARGE_STAGES)."""
