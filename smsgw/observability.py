@@ -135,6 +135,10 @@ def _route_standard_logging(
     )
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(formatter)
+    # libraries log raw request bytes (numbers, texts, tokens): scrubbed before formatting
+    from smsgw.log_masking import MaskingFilter
+
+    handler.addFilter(MaskingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -158,9 +158,7 @@ async def test_a_kannel_mo_with_bad_fields_is_refused_as_json(
     assert status == 404 and body["error"]
 
 
-async def test_nobody_can_text_as_a_phone_over_http(
-    rig: Rig, http: aiohttp.ClientSession
-) -> None:
+async def test_nobody_can_text_as_a_phone_over_http(rig: Rig, http: aiohttp.ClientSession) -> None:
     """The attack: stop a victim's parking (and have it refunded) by posting `S` in the
     victim's name, on an SMPP link's id or on the HTTP link without its secret."""
     phone = rig.phone(DRIVER)
