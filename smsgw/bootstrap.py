@@ -29,6 +29,7 @@ from smsgw.service.messages import OutboundSms
 from smsgw.service.pipeline import Gateway
 from smsgw.service.ports import ChargingGateway, MtSender, Store
 from smsgw.service.runtime import Service, build_service
+from smsgw.service.scheduler import Retention
 from smsgw.service.settings import Clock, Deployment, ServiceSettings, SystemClock
 from smsgw.smpp.session import SessionConfig
 from smsgw.storage import open_store
@@ -135,7 +136,9 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
     }
     # filled once the links exist; the outbox reads it at send time
     senders: dict[str, MtSender] = {}
-    service = build_service(store, deployment, clock, charging, senders, metrics)
+    service = build_service(
+        store, deployment, clock, charging, senders, metrics, retention=_retention(config)
+    )
     links: dict[str, EsmeLink] = {}
     inbound: list[SmppInbound] = []
     by_operator: dict[str, list[MtSender]] = {}
@@ -161,6 +164,17 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
     log.info("gateway.started", http_port=http_port, node=node_id(config), leases_taken_back=freed)
     return RunningGateway(
         config, store, service, metrics, runner, http_port, session, links, inbound
+    )
+
+
+def _retention(config: AppConfig) -> Retention:
+    keep = config.retention
+    return Retention(
+        inbound=timedelta(days=keep.inbound_days),
+        outbox=timedelta(days=keep.outbox_days),
+        charges=timedelta(days=keep.charges_days),
+        batch_rows=keep.batch_rows,
+        interval=timedelta(minutes=keep.interval_minutes),
     )
 
 

@@ -152,5 +152,15 @@ _INITIAL = (
     "CREATE INDEX callback_nonces_seen ON callback_nonces (seen_at)",
 )
 
-POSTGRES_MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial", _INITIAL),)
+# retention deletes the oldest finished rows in small batches: these find them without
+# a scan (charges_state and callback_nonces_seen already serve charges and nonces)
+_RETENTION = (
+    "CREATE INDEX inbound_processed ON inbound (received_at) WHERE processed_at IS NOT NULL",
+    "CREATE INDEX outbox_finished ON outbox (created_at) WHERE state <> 'pending'",
+)
+
+POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial", _INITIAL),
+    Migration(2, "retention", _RETENTION),
+)
 check_ordered(POSTGRES_MIGRATIONS)
