@@ -215,6 +215,12 @@ class Metrics:
             ["route", "reason"],
             registry=registry,
         )
+        self.mo_duplicates = Counter(
+            "mo_duplicates",
+            "MO dropped as redeliveries of a stored one (same link and dedup key)",
+            ["link", "operator"],
+            registry=registry,
+        )
 
     def count_charge(self, operator: str, stage: str) -> None:
         """Count one charge reaching `stage` (one of CHARGE_STAGES)."""

@@ -143,6 +143,23 @@ async def test_the_same_kannel_mo_twice_is_processed_once(
     assert phone.balance == Money(1000_00 - 60_00, "RUB")
     metrics = await metrics_text(rig, http)
     assert f'mo_received_total{{link="{HTTP_LINK}",operator="mts"}} 2.0' in metrics
+    assert f'mo_duplicates_total{{link="{HTTP_LINK}",operator="mts"}} 1.0' in metrics
+
+
+async def test_the_same_text_twice_without_an_id_is_answered_twice(
+    rig: Rig, http: aiohttp.ClientSession
+) -> None:
+    """Only a repeated transport id marks a retry: a driver who texts I twice, through
+    an HTTP source that gives no id, gets two answers."""
+    rig.phone(DRIVER)
+    url = f"{rig.gateway.base_url}/mo/json/{HTTP_LINK}?secret={HTTP_LINK_SECRET}"
+    for _ in range(2):
+        document = {"sender": DRIVER, "receiver": SHORT_NUMBER, "text": "I"}
+        async with http.post(url, json=document) as response:
+            assert response.status == 200
+    assert len(await rig.replies(DRIVER, 2)) == 2
+    metrics = await metrics_text(rig, http)
+    assert "mo_duplicates_total{" not in metrics
 
 
 async def test_a_kannel_mo_with_bad_fields_is_refused_as_json(

@@ -5,9 +5,11 @@ sessions) stay whatever their age. On SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
-from smsgw.domain.charges import ChargeState
+from smsgw.domain.charges import Charge, ChargeState
 from smsgw.domain.parking import SessionState
+from smsgw.service.messages import OutboundSms
 from smsgw.service.ports import OutboxState, Store, Tx
 from smsgw.service.scheduler import NONCE_KEEP, Pruner, Retention
 from smsgw.service.settings import SystemClock
@@ -15,6 +17,18 @@ from tests.storage.builders import OTHER_PHONE, at, charge, inbound, outbound, s
 
 DAY = 24 * 60  # minutes
 DETAILS = {"action": "pay"}
+
+
+async def _enqueue(sms: OutboundSms, tx: Tx) -> bool:
+    return await tx.enqueue_outbound(sms)
+
+
+async def _insert_charge(made: Charge, tx: Tx) -> None:
+    await tx.insert_charge(made, DETAILS)
+
+
+async def _remember(nonce: str, minutes: float, tx: Tx) -> bool:
+    return await tx.remember_nonce("mts", nonce, at(minutes))
 
 
 async def _inbound(store: Store, key: str, minutes: float, *, processed: bool) -> str:
@@ -63,7 +77,7 @@ async def test_replies_are_pruned_once_no_longer_pending(store: Store) -> None:
     for outbox_id in ("pending", "sent", "failed", "delivered", "recent"):
         minutes = 10 * DAY if outbox_id == "recent" else 0
         sms = outbound(outbox_id, minutes=minutes)
-        await store.transact(lambda tx, sms=sms: tx.enqueue_outbound(sms))
+        await store.transact(partial(_enqueue, sms))
     await store.transact(lambda tx: tx.mark_outbound_sent("sent", "m-1", at(1)))
     await store.transact(lambda tx: tx.mark_outbound_sent("delivered", "m-2", at(1)))
     await store.transact(lambda tx: tx.record_receipt("mts", "m-2", OutboxState.DELIVERED, at(2)))
@@ -102,7 +116,7 @@ async def test_finished_charges_go_unless_pending_or_their_session_runs(store: S
         "recent": charge("recent", minutes=400 * DAY, state=ChargeState.APPLIED),
     }
     for made_charge in made.values():
-        await store.transact(lambda tx, c=made_charge: tx.insert_charge(c, DETAILS))
+        await store.transact(partial(_insert_charge, made_charge))
     # the builder's charge pays for session-<id>: "live" for a running one, "applied"
     # for one that ended
     await store.transact(lambda tx: tx.insert_session(session("session-live")))
@@ -132,7 +146,7 @@ async def test_nonces_past_their_window_are_forgotten(store: Store) -> None:
 async def test_the_pruner_empties_everything_due_in_small_units(store: Store) -> None:
     for number in range(5):
         await _inbound(store, f"m{number}", number, processed=True)
-        await store.transact(lambda tx, n=number: tx.remember_nonce("mts", f"n{n}", at(n)))
+        await store.transact(partial(_remember, f"n{number}", number))
     retention = Retention(
         inbound=timedelta(days=1),
         outbox=timedelta(days=1),
