@@ -29,7 +29,7 @@ from tests.e2e.sendsms_bridge import start_sendsms_bridge
 
 REPO = Path(__file__).resolve().parents[2]
 SHORT_NUMBER = "7757"
-TOKEN = "e2e-token"
+TOKEN = "e2e-ops-token-0123456789"  # 16+ bytes: `smsgw serve` refuses less
 # Tuesday 10 March 2026, 09:00 in Moscow: zone 1001 is paid 08:00-20:00
 T0 = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
 CHARGING_OPERATORS = ("mts", "beeline")

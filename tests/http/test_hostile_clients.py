@@ -11,7 +11,7 @@ import io
 import logging
 import sys
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import orjson
 import pytest
@@ -19,7 +19,7 @@ import structlog
 
 from smsgw.log_masking import scrub
 from smsgw.observability import Metrics, configure_logging
-from smsgw.transport.http_app import GUARD, RunningHttpServer
+from smsgw.transport.http_app import GUARD, RunningHttpServer, create_app, start_http_server
 from smsgw.transport.http_limits import ConnectionGuard, ConnectionLimits
 from tests.http.conftest import LINK_SECRETS, OPTIONS, FakeGateway, StartServer
 
@@ -33,17 +33,19 @@ MO_TEXT = "1001*A123BC77*2"
 BASIC = base64.b64encode(f"kannel:{LINK_SECRETS['mts-kannel']}".encode()).decode()
 
 
-@pytest.fixture
-async def guarded(start_server: StartServer) -> AsyncIterator[RunningHttpServer]:
-    from smsgw.transport.http_app import create_app, start_http_server
-
-    del start_server  # the guarded listener is built here, with short limits
-    server = await start_http_server(
-        create_app(FakeGateway(), OPTIONS, Metrics()),
+async def _start_guarded(gateway: FakeGateway, metrics: Metrics) -> RunningHttpServer:
+    """A listener with a short read deadline and a cap of 20 connections."""
+    return await start_http_server(
+        create_app(gateway, OPTIONS, metrics),
         "127.0.0.1",
         0,
         ConnectionLimits(read_timeout_seconds=DEADLINE, max_connections=20),
     )
+
+
+@pytest.fixture
+async def guarded(gateway: FakeGateway, metrics: Metrics) -> AsyncIterator[RunningHttpServer]:
+    server = await _start_guarded(gateway, metrics)
     yield server
     await server.close()
 
@@ -84,21 +86,14 @@ async def test_slow_headers_are_cut_off_at_the_deadline(guarded: RunningHttpServ
 
 
 async def test_a_slow_body_is_cut_off_and_nothing_is_stored(
-    start_server: StartServer, gateway: FakeGateway, metrics: Metrics
+    guarded: RunningHttpServer, gateway: FakeGateway, metrics: Metrics
 ) -> None:
-    from smsgw.transport.http_app import create_app, start_http_server
-
-    del start_server
-    app = create_app(gateway, OPTIONS, metrics)
-    server = await start_http_server(app, "127.0.0.1", 0, ConnectionLimits(DEADLINE, 20))
-    try:
-        reader, writer = await _connect(server)
-        writer.write(_slow_body_request())  # headers and one body byte of 60 000
-        await _closed_by_server(reader)
-        writer.close()
-        await _wait_for(lambda: _guard(server).stats.open == 0)
-    finally:
-        await server.close()
+    reader, writer = await _connect(guarded)
+    writer.write(_slow_body_request())  # headers and one body byte of 60 000
+    await _closed_by_server(reader)
+    writer.close()
+    await _wait_for(lambda: _guard(guarded).stats.open == 0)
+    assert _guard(guarded).stats.timed_out == 1
     assert gateway.mos == []
     assert _statuses(metrics) <= {"499"}, "a cut-off request is no server error"
 
@@ -187,7 +182,7 @@ async def test_a_hang_up_mid_request_is_a_debug_line(
     gateway: FakeGateway,
     metrics: Metrics,
 ) -> None:
-    server = await start_server(replace(OPTIONS))
+    server = await start_server(OPTIONS)
     for _ in range(5):
         reader, writer = await _connect(server)
         writer.write(_slow_body_request())
