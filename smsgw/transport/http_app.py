@@ -18,16 +18,18 @@ http_limits in front of it. A client that hangs up mid-request is a debug line.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 import structlog
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Middleware
 from prometheus_client import Counter
 
@@ -262,12 +264,33 @@ async def start_http_server(
     return RunningHttpServer(runner=runner, host=host, port=sock.getsockname()[1])
 
 
+class _ServerLog(logging.LoggerAdapter[logging.Logger]):
+    """aiohttp's server logger, with requests it cannot parse logged as one warning line.
+
+    aiohttp logs every unparseable request as an ERROR with a traceback: anyone reaching
+    the port could fill the log with them. The client's mistake is a warning (its text,
+    which quotes the raw bytes, is masked by the handler's filter); real errors stay
+    errors.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.getLogger("aiohttp.server"), {})
+
+    def exception(  # aiohttp passes exc_info by keyword
+        self, msg: object, *args: object, exc_info: object = True, **kwargs: Any
+    ) -> None:
+        if isinstance(exc_info, HttpProcessingError):
+            self.warning("%s: %s", str(msg) % args, exc_info.message, **kwargs)
+            return
+        self.error(msg, *args, exc_info=exc_info, **kwargs)  # type: ignore[arg-type]
+
+
 async def serve_on_socket(
     app: web.Application, sock: socket.socket, limits: ConnectionLimits
 ) -> web.AppRunner:
     """Serve `app` on a bound, listening socket behind the read deadline and the cap."""
     # no access log: a Kannel MO request line holds the sender and the text
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, logger=cast(logging.Logger, _ServerLog()))
 
     def protocol() -> asyncio.Protocol:
         assert runner.server is not None  # set by setup(), before the first connection

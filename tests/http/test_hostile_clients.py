@@ -238,6 +238,9 @@ async def test_what_aiohttp_logs_of_a_malformed_request_is_masked(
     assert answer.startswith(b"HTTP/1.") and b" 400 " in answer[:20], answer[:80]
     out = logged.text()
     assert out.strip(), "aiohttp says something about the request"
+    (line,) = [line for line in logged.lines() if line.get("logger") == "aiohttp.server"]
+    assert line["level"] == "warning", "a client's bad request is not our error"
+    assert "Traceback" not in out
     for secret in (PHONE, TOKEN, MO_TEXT, MO_TEXT.replace("*", "%2A")):
         assert secret not in out, f"{secret!r} reached the log:\n{out}"
 
