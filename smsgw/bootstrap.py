@@ -9,10 +9,12 @@ keeps them), finishes the work in flight, unbinds and closes the store.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import quote
 
 import aiohttp
 import structlog
@@ -27,10 +29,13 @@ from smsgw.service.messages import OutboundSms
 from smsgw.service.pipeline import Gateway
 from smsgw.service.ports import ChargingGateway, MtSender, Store
 from smsgw.service.runtime import Service, build_service
+from smsgw.service.scheduler import Retention
 from smsgw.service.settings import Clock, Deployment, ServiceSettings, SystemClock
 from smsgw.smpp.session import SessionConfig
 from smsgw.storage import open_store
-from smsgw.transport.http_app import HttpOptions, create_app
+from smsgw.transport.http_app import HttpOptions, create_app, serve_on_socket
+from smsgw.transport.http_common import SECRET_PARAMETER, HttpLink
+from smsgw.transport.http_limits import ConnectionLimits
 from smsgw.transport.http_sender import KannelSender
 from smsgw.transport.smpp_client import BindMode, EsmeLink, EsmeLinkConfig, LinkState
 from smsgw.transport.smpp_mo import SmppInbound
@@ -131,7 +136,9 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
     }
     # filled once the links exist; the outbox reads it at send time
     senders: dict[str, MtSender] = {}
-    service = build_service(store, deployment, clock, charging, senders, metrics)
+    service = build_service(
+        store, deployment, clock, charging, senders, metrics, retention=_retention(config)
+    )
     links: dict[str, EsmeLink] = {}
     inbound: list[SmppInbound] = []
     by_operator: dict[str, list[MtSender]] = {}
@@ -147,9 +154,8 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
         by_operator.setdefault(link.operator, []).append(sender)
     senders.update({operator: OperatorSenders(s) for operator, s in by_operator.items()})
     app = create_app(service.gateway, _http_options(config), metrics, clock=clock.now)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
+    limits = ConnectionLimits(config.http.read_timeout_seconds, config.http.max_connections)
+    runner = await serve_on_socket(app, sock, limits)
     # work this node had claimed before a crash is taken back now, not when its leases expire
     freed = await store.transact(lambda tx: tx.release_leases(node_id(config)))
     await service.start()
@@ -161,10 +167,29 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
     )
 
 
+def _retention(config: AppConfig) -> Retention:
+    keep = config.retention
+    return Retention(
+        inbound=timedelta(days=keep.inbound_days),
+        outbox=timedelta(days=keep.outbox_days),
+        charges=timedelta(days=keep.charges_days),
+        batch_rows=keep.batch_rows,
+        interval=timedelta(minutes=keep.interval_minutes),
+    )
+
+
 def _http_options(config: AppConfig) -> HttpOptions:
-    # every configured link may carry HTTP MO/DLR for its operator (Kannel or JSON)
+    # only kannel links take MO and reports over HTTP, each with its own secret
     return HttpOptions(
-        links={link.id: link.operator for link in config.links},
+        links={
+            link.id: HttpLink(
+                link.operator,
+                link.secret,
+                tuple(ipaddress.ip_network(net, strict=False) for net in link.allowed_networks),
+            )
+            for link in config.links
+            if link.kind == "kannel"
+        },
         api_token=config.http.api_token,
         max_body_bytes=config.http.max_body_bytes,
         plate_countries=config.gateway.plate_formats,
@@ -210,5 +235,6 @@ def _smpp_link(
 def _kannel_sender(
     link: LinkSettings, session: aiohttp.ClientSession, public_url: str
 ) -> KannelSender:
-    dlr = f"{public_url}/dlr/kannel/{link.id}?id={{outbox_id}}&type=%d"
+    secret = quote(link.secret, safe="")
+    dlr = f"{public_url}/dlr/kannel/{link.id}?{SECRET_PARAMETER}={secret}&id={{outbox_id}}&type=%d"
     return KannelSender(link.sendsms_url, link.username, link.password, link.smsc, session, dlr)

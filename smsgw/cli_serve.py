@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from smsgw.config import AppConfig, load_config
+from smsgw.config import AppConfig, load_config, production_secret_problems
 from smsgw.domain.errors import ConfigError
 
 
@@ -25,10 +25,15 @@ def register(subparsers: Any) -> None:
 
 def load_or_explain(path: str, command: str) -> AppConfig | None:
     try:
-        return load_config(Path(path))
+        config = load_config(Path(path))
     except ConfigError as error:
         print(f"smsgw {command}: {error}", file=sys.stderr)
         return None
+    # serving real traffic on the published demo secrets would let anyone in
+    problems = production_secret_problems(config)
+    for problem in problems:
+        print(f"smsgw {command}: {problem}", file=sys.stderr)
+    return None if problems else config
 
 
 def run_check_config(args: argparse.Namespace) -> int:

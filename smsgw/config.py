@@ -8,6 +8,7 @@ Zones come from `[[zones]]` (smsgw.domain.tariffs), operators from `operators/*.
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ class HttpSettings:
     api_token: str = ""  # empty: the operations API refuses everything but /health
     public_url: str = ""  # base of the callback URLs given to operators
     max_body_bytes: int = 64 * 1024
+    read_timeout_seconds: float = 30.0  # for a request's headers and body
+    max_connections: int = 1000  # open at once; more are closed on accept
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,10 @@ class LinkSettings:
     sendsms_url: str = ""
     username: str = ""
     smsc: str = ""
+    # kannel links: the credential every MO and delivery report must carry (?secret= in
+    # Kannel's get-url and dlr-url, or basic auth), and the networks they may come from
+    secret: str = ""
+    allowed_networks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +85,17 @@ class ChargingSettings:
     secret: str
     timeout_seconds: float = 10.0
     service_number: str = ""  # the number the operator's own confirmation SMS comes from
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionSettings:
+    """How long stored rows are kept; rows still needed are kept whatever their age."""
+
+    inbound_days: int = 90  # MO texts
+    outbox_days: int = 90  # replies sent (or given up)
+    charges_days: int = 365  # finished operator charges (the ledger itself is kept)
+    batch_rows: int = 500  # rows deleted per transaction
+    interval_minutes: int = 60  # how often the prune job runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +109,7 @@ class AppConfig:
     zones: Mapping[str, Zone]
     operators: Mapping[str, OperatorPolicy]
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
 
 def load_config(path: Path, operators_dir: Path | None = None) -> AppConfig:
@@ -133,6 +152,7 @@ def config_from_mapping(
         zones=zones_from_config(raw),
         operators=operators,
         raw=raw,
+        retention=_retention(_table(raw, "retention")),
     )
 
 
@@ -170,6 +190,19 @@ def _http(table: Mapping[str, Any]) -> HttpSettings:
         api_token=_str(table, "api_token", where, ""),
         public_url=_str(table, "public_url", where, "").rstrip("/"),
         max_body_bytes=_int(table, "max_body_bytes", where, 64 * 1024, 1024, 16 * 1024 * 1024),
+        read_timeout_seconds=float(_int(table, "read_timeout_seconds", where, 30, 1, 600)),
+        max_connections=_int(table, "max_connections", where, 1000, 1, 100_000),
+    )
+
+
+def _retention(table: Mapping[str, Any]) -> RetentionSettings:
+    where = "retention"
+    return RetentionSettings(
+        inbound_days=_int(table, "inbound_days", where, 90, 1, 36500),
+        outbox_days=_int(table, "outbox_days", where, 90, 1, 36500),
+        charges_days=_int(table, "charges_days", where, 365, 1, 36500),
+        batch_rows=_int(table, "batch_rows", where, 500, 1, 100_000),
+        interval_minutes=_int(table, "interval_minutes", where, 60, 1, 24 * 60),
     )
 
 
@@ -225,6 +258,8 @@ def _link(item: object, where: str, operators: Mapping[str, OperatorPolicy]) -> 
         sendsms_url=_str(item, "sendsms_url", where, ""),
         username=_str(item, "username", where, ""),
         smsc=_str(item, "smsc", where, ""),
+        secret=_str(item, "secret", where, ""),
+        allowed_networks=_networks(item, where),
     )
     _check_link(link, where)
     return link
@@ -236,8 +271,27 @@ def _check_link(link: LinkSettings, where: str) -> None:
             raise ConfigError(f"{where}.system_id", "must be 1..15 characters for an SMPP link")
         if len(link.password) > 8:
             raise ConfigError(f"{where}.password", "must be at most 8 characters (SMPP 3.4)")
+        if link.secret or link.allowed_networks:
+            raise ConfigError(f"{where}.secret", "is for kannel links; an SMPP link takes no HTTP")
     elif not link.sendsms_url.startswith(("http://", "https://")):
         raise ConfigError(f"{where}.sendsms_url", "must be an http(s) URL for a Kannel link")
+    elif not link.secret:
+        raise ConfigError(
+            f"{where}.secret", "is required for a kannel link (Kannel sends it with every MO)"
+        )
+
+
+def _networks(item: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    value = item.get("allowed_networks", [])
+    key = f"{where}.allowed_networks"
+    if not isinstance(value, list) or not all(isinstance(entry, str) for entry in value):
+        raise ConfigError(key, 'must be a list of networks, e.g. ["10.0.0.0/8"]')
+    for entry in value:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(key, f"{entry!r} is not an IP network") from None
+    return tuple(value)
 
 
 def _charging(
@@ -264,6 +318,46 @@ def _charging(
             operator, url.rstrip("/"), secret, float(timeout), service_number
         )
     return result
+
+
+# --- secrets fit for production ------------------------------------------------------------
+
+# Secrets of the published demo configuration (config.toml): anyone can read them.
+DEMO_SECRETS = frozenset(
+    {
+        "demo-token-change-me",
+        *(f"{op}-demo-secret-change-me" for op in ("mts", "megafon", "beeline", "t2", "kcell")),
+    }
+)
+DEMO_MARKER = "change-me"
+MIN_SECRET_BYTES = 16
+
+
+def production_secret_problems(config: AppConfig) -> list[str]:
+    """What makes `config` unfit to serve real traffic: each problem names its key.
+
+    `smsgw serve` and `smsgw check-config` refuse a configuration with any; only
+    `smsgw demo` runs on the published demo secrets.
+    """
+    # an empty api_token is no token: the operations API then refuses everything
+    secrets: list[tuple[str, str]] = (
+        [("http.api_token", config.http.api_token)] if config.http.api_token else []
+    )
+    secrets += [(f"charging.{op}.secret", s.secret) for op, s in config.charging.items()]
+    secrets += [
+        (f"links[{index}].secret", link.secret)
+        for index, link in enumerate(config.links)
+        if link.kind == "kannel"
+    ]
+    return [f"{key}: {reason}" for key, value in secrets if (reason := _weakness(value))]
+
+
+def _weakness(secret: str) -> str | None:
+    if secret in DEMO_SECRETS or DEMO_MARKER in secret.lower():
+        return "is the published demo value; set a secret of your own"
+    if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
+        return f"must be at least {MIN_SECRET_BYTES} bytes"
+    return None
 
 
 # --- typed readers -----------------------------------------------------------------------

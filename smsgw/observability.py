@@ -137,6 +137,10 @@ def _route_standard_logging(
     )
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(formatter)
+    # libraries log raw request bytes (numbers, texts, tokens): scrubbed before formatting
+    from smsgw.log_masking import MaskingFilter
+
+    handler.addFilter(MaskingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -205,6 +209,18 @@ class Metrics:
             "HTTP request handling time",
             ["route"],
             buckets=_HTTP_BUCKETS,
+            registry=registry,
+        )
+        self.http_link_refusals = Counter(
+            "http_link_refusals",
+            "MO and delivery-report requests refused: unknown link, credential, source",
+            ["route", "reason"],
+            registry=registry,
+        )
+        self.mo_duplicates = Counter(
+            "mo_duplicates",
+            "MO dropped as redeliveries of a stored one (same link and dedup key)",
+            ["link", "operator"],
             registry=registry,
         )
 

@@ -101,6 +101,8 @@ class Gateway:
         inbound_id = await self._store.transact(lambda tx: tx.insert_inbound(sms))
         if inbound_id is None:
             log.info("mo_duplicate", phone=mask_msisdn(sms.sender), link=sms.link_id)
+            if self._metrics is not None:
+                self._metrics.mo_duplicates.labels(link=sms.link_id, operator=sms.operator_id).inc()
             return True
         if self._metrics is not None:
             self._metrics.mo_received.labels(link=sms.link_id, operator=sms.operator_id).inc()

@@ -248,6 +248,23 @@ class Tx(Protocol):
         """Money charged per operator, refunded per zone (both per currency) and active
         sessions per zone, over everything stored."""
 
+    # --- retention ---------------------------------------------------------------------
+    # Each deletes at most `limit` of the oldest rows older than `before` that nothing
+    # needs any more, and returns how many it deleted: the caller commits small batches.
+    async def prune_inbound(self, before: datetime, limit: int) -> int:
+        """Processed MO received before `before`; unprocessed ones are kept."""
+
+    async def prune_outbox(self, before: datetime, limit: int) -> int:
+        """Replies created before `before` that are no longer pending."""
+
+    async def prune_charges(self, before: datetime, limit: int) -> int:
+        """Finished charges (applied, declined, expired, failed) requested before
+        `before`, except those whose session is still active. The ledger keeps the
+        money's history: its entries are never pruned."""
+
+    async def prune_nonces(self, before: datetime, limit: int) -> int:
+        """Callback nonces seen before `before` (past their freshness window)."""
+
 
 class Store(Protocol):
     async def transact(self, work: Callable[[Tx], Awaitable[T]]) -> T:

@@ -17,7 +17,7 @@ from smsgw.observability import Metrics
 from smsgw.service.outbox import OutboxSender
 from smsgw.service.pipeline import Gateway
 from smsgw.service.ports import ChargingGateway, MtSender, Store
-from smsgw.service.scheduler import Scheduler
+from smsgw.service.scheduler import Pruner, Retention, Scheduler
 from smsgw.service.settings import Clock, Deployment, IdFactory, random_id
 
 
@@ -28,6 +28,7 @@ class Service:
     outbox: OutboxSender
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _loops: list[asyncio.Task[None]] = field(default_factory=list)
+    pruner: Pruner | None = None
 
     async def start(self) -> None:
         self._stop.clear()
@@ -36,6 +37,9 @@ class Service:
             asyncio.create_task(self.scheduler.run_forever(self._stop), name="smsgw-scheduler"),
             asyncio.create_task(self.outbox.run_forever(self._stop), name="smsgw-outbox"),
         ]
+        if self.pruner is not None:
+            task = asyncio.create_task(self.pruner.run_forever(self._stop), name="smsgw-prune")
+            self._loops.append(task)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -53,8 +57,10 @@ def build_service(
     metrics: Metrics | None = None,
     *,
     ids: IdFactory = random_id,
+    retention: Retention | None = None,
 ) -> Service:
     outbox = OutboxSender(store, senders, clock, deployment.settings, metrics=metrics)
     gateway = Gateway(store, deployment, clock, charging, metrics, ids=ids, on_replies=outbox.wake)
     scheduler = Scheduler(store, deployment, clock, gateway.flow, ids=ids)
-    return Service(gateway=gateway, scheduler=scheduler, outbox=outbox)
+    pruner = None if retention is None else Pruner(store, clock, retention)
+    return Service(gateway=gateway, scheduler=scheduler, outbox=outbox, pruner=pruner)

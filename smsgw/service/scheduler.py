@@ -1,4 +1,5 @@
-"""Scheduled work: reminders, session ends, charge deadlines and charge retries.
+"""Scheduled work: reminders, session ends, charge deadlines and charge retries; and
+`Pruner`, which deletes stored rows past their retention.
 
 `run_due(now)` claims the due jobs (leased to this node, so two nodes never run one job
 at once) and runs each in its own unit of work, which completes the job first and may
@@ -11,10 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import structlog
 
+from smsgw.charging.protocol import MAX_SKEW
 from smsgw.domain.parking import (
     ParkingSession,
     SessionState,
@@ -184,3 +188,70 @@ _JOBS = {
     JobKind.CHARGE_EXPIRY: _charge_job,
     JobKind.CHARGE_RETRY: _charge_job,
 }
+
+
+# --- retention -------------------------------------------------------------------------------
+
+# A callback is fresh within MAX_SKEW of its timestamp, and its nonce was stored within
+# MAX_SKEW of that same timestamp: past twice MAX_SKEW no replay of it can be fresh.
+NONCE_KEEP = 2 * MAX_SKEW
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    inbound: timedelta = timedelta(days=90)
+    outbox: timedelta = timedelta(days=90)
+    charges: timedelta = timedelta(days=365)
+    nonces: timedelta = NONCE_KEEP
+    batch_rows: int = 500  # per transaction: the store's writer is never held for long
+    interval: timedelta = timedelta(hours=1)
+
+
+Prune = Callable[[Tx], Awaitable[int]]
+
+
+class Pruner:
+    """Deletes what is past its retention, oldest first, `batch_rows` rows per unit of
+    work, yielding to other work between units. Rows still needed stay whatever their
+    age: unprocessed MO, pending replies, pending charges and charges of running
+    sessions (the Tx methods' conditions). Several nodes may prune at once."""
+
+    def __init__(self, store: Store, clock: Clock, retention: Retention) -> None:
+        self._store = store
+        self._clock = clock
+        self._retention = retention
+
+    async def prune_once(self, now: datetime | None = None) -> dict[str, int]:
+        """Prune everything due at `now` (the clock's time by default); rows per table."""
+        at = now or self._clock.now()
+        keep = self._retention
+        batch = keep.batch_rows
+        tables: dict[str, Callable[[Tx], Awaitable[int]]] = {
+            "inbound": lambda tx: tx.prune_inbound(at - keep.inbound, batch),
+            "outbox": lambda tx: tx.prune_outbox(at - keep.outbox, batch),
+            "charges": lambda tx: tx.prune_charges(at - keep.charges, batch),
+            "callback_nonces": lambda tx: tx.prune_nonces(at - keep.nonces, batch),
+        }
+        deleted = {table: await self._in_batches(prune) for table, prune in tables.items()}
+        if any(deleted.values()):
+            log.info("retention.pruned", **deleted)
+        return deleted
+
+    async def _in_batches(self, prune: Prune) -> int:
+        total = 0
+        while True:
+            count = await self._store.transact(prune)
+            total += count
+            if count < self._retention.batch_rows:
+                return total
+            await asyncio.sleep(0)  # let MO and replies in between batches
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        interval = self._retention.interval.total_seconds()
+        while not stop.is_set():
+            try:
+                await self.prune_once()
+            except Exception:
+                log.exception("retention_failed")  # tried again at the next interval
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)

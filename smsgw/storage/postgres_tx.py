@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 
 _PENDING = sorted(PENDING_STATES)
 _RESERVING = sorted(RESERVING_STATES)
+# charges nothing will change any more: the ones retention may prune
+_FINISHED_CHARGES = "('applied', 'declined', 'expired', 'failed')"
 
 
 def _time(value: datetime) -> datetime:
@@ -633,6 +635,53 @@ class PostgresTx:
             [(row["account"], -row["balance_minor"]) for row in operators],
             [(row["account"], row["refunded"]) for row in refunds],
             [(row["zone"], row["sessions"]) for row in active],
+        )
+
+    # --- retention -------------------------------------------------------------------
+
+    async def prune_inbound(self, before: datetime, limit: int) -> int:
+        return await self._prune(
+            "inbound",
+            "id",
+            "processed_at IS NOT NULL AND received_at < $1 ORDER BY received_at",
+            before,
+            limit,
+        )
+
+    async def prune_outbox(self, before: datetime, limit: int) -> int:
+        return await self._prune(
+            "outbox",
+            "outbox_id",
+            "state <> 'pending' AND created_at < $1 ORDER BY created_at",
+            before,
+            limit,
+        )
+
+    async def prune_charges(self, before: datetime, limit: int) -> int:
+        return await self._prune(
+            "charges",
+            "id",
+            f"state IN {_FINISHED_CHARGES} AND requested_at < $1 AND NOT EXISTS ("
+            " SELECT 1 FROM sessions WHERE sessions.id = charges.purpose"
+            " AND sessions.state = 'active') ORDER BY requested_at",
+            before,
+            limit,
+        )
+
+    async def prune_nonces(self, before: datetime, limit: int) -> int:
+        return await self._prune(
+            "callback_nonces", "ctid", "seen_at < $1 ORDER BY seen_at", before, limit
+        )
+
+    async def _prune(
+        self, table: str, key: str, condition: str, before: datetime, limit: int
+    ) -> int:
+        # SKIP LOCKED: a row another node holds is left for the next round, never waited on
+        return await self._execute(
+            f"DELETE FROM {table} WHERE {key} IN"
+            f" (SELECT {key} FROM {table} WHERE {condition} LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            as_utc(before),
+            limit,
         )
 
 

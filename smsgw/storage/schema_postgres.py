@@ -155,8 +155,16 @@ _INITIAL = (
 # support's phone history reads a phone's replies newest first
 _PHONE_HISTORY = ("CREATE INDEX outbox_receiver ON outbox (receiver, created_at)",)
 
+# retention deletes the oldest finished rows in small batches: these find them without
+# a scan (charges_state and callback_nonces_seen already serve charges and nonces)
+_RETENTION = (
+    "CREATE INDEX inbound_processed ON inbound (received_at) WHERE processed_at IS NOT NULL",
+    "CREATE INDEX outbox_finished ON outbox (created_at) WHERE state <> 'pending'",
+)
+
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial", _INITIAL),
     Migration(2, "phone_history", _PHONE_HISTORY),
+    Migration(3, "retention", _RETENTION),
 )
 check_ordered(POSTGRES_MIGRATIONS)

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 _PENDING = tuple(sorted(PENDING_STATES))
 _RESERVING = tuple(sorted(RESERVING_STATES))
+# charges nothing will change any more: the ones retention may prune
+_FINISHED_CHARGES = "('applied', 'declined', 'expired', 'failed')"
 
 
 def _time(text: str) -> datetime:
@@ -590,6 +592,51 @@ class SqliteTx:
             [(row["account"], row["refunded"]) for row in refunds],
             [(row["zone"], row["sessions"]) for row in active],
         )
+
+    # --- retention -------------------------------------------------------------------
+
+    async def prune_inbound(self, before: datetime, limit: int) -> int:
+        return self._prune(
+            "inbound",
+            "id",
+            "processed_at IS NOT NULL AND received_at < ? ORDER BY received_at",
+            before,
+            limit,
+        )
+
+    async def prune_outbox(self, before: datetime, limit: int) -> int:
+        return self._prune(
+            "outbox",
+            "outbox_id",
+            "state <> 'pending' AND created_at < ? ORDER BY created_at",
+            before,
+            limit,
+        )
+
+    async def prune_charges(self, before: datetime, limit: int) -> int:
+        return self._prune(
+            "charges",
+            "id",
+            f"state IN {_FINISHED_CHARGES} AND requested_at < ? AND NOT EXISTS ("
+            " SELECT 1 FROM sessions WHERE sessions.id = charges.purpose"
+            " AND sessions.state = 'active') ORDER BY requested_at",
+            before,
+            limit,
+        )
+
+    async def prune_nonces(self, before: datetime, limit: int) -> int:
+        return self._prune(
+            "callback_nonces", "rowid", "seen_at < ? ORDER BY seen_at", before, limit
+        )
+
+    def _prune(self, table: str, key: str, condition: str, before: datetime, limit: int) -> int:
+        # SQLite has no DELETE … LIMIT by default: delete the keys a bounded SELECT found
+        cursor = self._execute(
+            f"DELETE FROM {table} WHERE {key} IN"
+            f" (SELECT {key} FROM {table} WHERE {condition} LIMIT ?)",
+            (utc_text(before), limit),
+        )
+        return cursor.rowcount
 
 
 if TYPE_CHECKING:

@@ -7,30 +7,44 @@
 
 The handlers only parse, validate and call the service through `GatewayApi`; every
 refusal is answered as JSON `{"error", "message"}` by the error middleware, including
-aiohttp's own 404, 405 and 413. Serve it with `start_http_server`, which turns aiohttp's
-access log off: request lines carry phone numbers and message text.
+aiohttp's own 404, 405 and 413. MO and delivery-report endpoints exist only for HTTP
+links and check each link's credential (http_common.authorised_link); refusals are
+counted in `http_link_refusals`. Serve it with `start_http_server` (or
+`serve_on_socket`), which turns aiohttp's access log off (request lines carry phone
+numbers and message text) and puts the read deadline and connection cap of
+http_limits in front of it. A client that hangs up mid-request is a debug line.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 import structlog
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Middleware
+from prometheus_client import Counter
 
 from smsgw.commands.plates import DEFAULT_COUNTRIES, plate_rules
 from smsgw.observability import Metrics
 from smsgw.service.messages import InboundSms
 from smsgw.service.ports import OutboxState, StoreFigures
 from smsgw.transport.http_callbacks import DEFAULT_CALLBACK_MAX_BYTES, CallbackEndpoints
-from smsgw.transport.http_common import HttpError, json_error
+from smsgw.transport.http_common import HttpError, HttpLink, LinkRefusedError, json_error
 from smsgw.transport.http_dlr import DlrEndpoints
+from smsgw.transport.http_limits import (
+    ConnectionGuard,
+    ConnectionLimits,
+    GuardedSockSite,
+)
 from smsgw.transport.http_mo import KannelMoFields, MoEndpoints
 from smsgw.transport.http_ops import OpsEndpoints
 
@@ -87,7 +101,7 @@ class GatewayApi(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class HttpOptions:
-    links: Mapping[str, str]  # HTTP link id (the {link} in MO and DLR paths) → operator id
+    links: Mapping[str, HttpLink]  # HTTP link id (the {link} in MO and DLR paths) → link
     api_token: str = ""  # empty: the operations API refuses everything but /health
     max_body_bytes: int = 64 * 1024
     callback_max_bytes: int = DEFAULT_CALLBACK_MAX_BYTES
@@ -106,7 +120,14 @@ def create_app(
         client_max_size=options.max_body_bytes,
         middlewares=[metrics_middleware(metrics), errors_middleware],
     )
-    MoEndpoints(api.accept_mo, options.links, fields=options.mo_fields, clock=clock).add_routes(app)
+    app[LINK_REFUSALS] = metrics.http_link_refusals
+    MoEndpoints(
+        api.accept_mo,
+        options.links,
+        fields=options.mo_fields,
+        clock=clock,
+        max_body_bytes=options.max_body_bytes,
+    ).add_routes(app)
     DlrEndpoints(api.accept_receipt, options.links).add_routes(app)
     CallbackEndpoints(
         api.accept_charge_callback, max_body_bytes=options.callback_max_bytes
@@ -136,13 +157,42 @@ _ERROR_CODES = {
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
+LINK_REFUSALS = web.AppKey("link_refusals", Counter)
+GUARD = web.AppKey("connection_guard", ConnectionGuard)
+# the status counted for a request whose client hung up before its answer (nginx's 499)
+CLIENT_GONE = 499
+
+
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every refusal as JSON {"error", "message"}, whoever raised it."""
+    guard = request.app.get(GUARD)
+    if guard is not None:
+        guard.request_started(request)
+    try:
+        return await _answer(request, handler)
+    finally:
+        if guard is not None:
+            guard.request_finished(request)
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except LinkRefusedError as refusal:
+        counter = request.app.get(LINK_REFUSALS)
+        if counter is not None:
+            counter.labels(route=_route_of(request), reason=refusal.reason).inc()
+        log.info("http.link_refused", route=_route_of(request), reason=refusal.reason)
+        error = refusal.error
+        return json_error(error.status, error.code, str(error), error.headers)
     except HttpError as error:
         return json_error(error.status, error.code, str(error), error.headers)
+    except ConnectionError:
+        # the client hung up (or was cut off by the read deadline) mid-request: nobody is
+        # left to answer, and nothing went wrong on our side
+        log.debug("http.client_gone", route=_route_of(request), method=request.method)
+        return web.Response(status=CLIENT_GONE)
     except web.HTTPException as error:
         if error.status < 400:
             raise  # redirects and the like are not errors
@@ -214,15 +264,61 @@ class RunningHttpServer:
         await self.runner.cleanup()
 
 
-async def start_http_server(app: web.Application, host: str, port: int) -> RunningHttpServer:
-    # no access log: a Kannel MO request line holds the sender and the text
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
+async def start_http_server(
+    app: web.Application, host: str, port: int, limits: ConnectionLimits | None = None
+) -> RunningHttpServer:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        await site.start()
+        sock.bind((host, port))
+        sock.listen(512)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    runner = await serve_on_socket(app, sock, limits or ConnectionLimits())
+    return RunningHttpServer(runner=runner, host=host, port=sock.getsockname()[1])
+
+
+class _ServerLog(logging.LoggerAdapter[logging.Logger]):
+    """aiohttp's server logger, with requests it cannot parse logged as one warning line.
+
+    aiohttp logs every unparseable request as an ERROR with a traceback: anyone reaching
+    the port could fill the log with them. The client's mistake is a warning (its text,
+    which quotes the raw bytes, is masked by the handler's filter); real errors stay
+    errors.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.getLogger("aiohttp.server"), {})
+
+    def exception(  # aiohttp passes exc_info by keyword
+        self, msg: object, *args: object, exc_info: object = True, **kwargs: Any
+    ) -> None:
+        if isinstance(exc_info, HttpProcessingError):
+            self.warning("%s: %s", str(msg) % args, exc_info.message, **kwargs)
+            return
+        self.error(msg, *args, exc_info=exc_info, **kwargs)  # type: ignore[arg-type]
+
+
+async def serve_on_socket(
+    app: web.Application, sock: socket.socket, limits: ConnectionLimits
+) -> web.AppRunner:
+    """Serve `app` on a bound, listening socket behind the read deadline and the cap."""
+    # no access log: a Kannel MO request line holds the sender and the text
+    runner = web.AppRunner(app, access_log=None, logger=cast(logging.Logger, _ServerLog()))
+
+    def protocol() -> asyncio.Protocol:
+        assert runner.server is not None  # set by setup(), before the first connection
+        return runner.server()
+
+    guard = ConnectionGuard(protocol, limits)
+    app[GUARD] = guard  # before setup() freezes the application
+    await runner.setup()
+    try:
+        await GuardedSockSite(runner, sock, guard).start()
     except BaseException:
         await runner.cleanup()
         raise
-    bound_port = runner.addresses[0][1]
-    return RunningHttpServer(runner=runner, host=host, port=bound_port)
+    return runner

@@ -7,8 +7,13 @@ middleware in http_app turns it into the answer.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
+import ipaddress
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import ClassVar
 from urllib.parse import unquote_plus, unquote_to_bytes
 
@@ -47,6 +52,19 @@ class UnauthorizedError(HttpError):
 class UnknownLinkError(HttpError):
     status = 404
     code = "unknown_link"
+
+
+class LinkUnauthorizedError(HttpError):
+    """A link's MO or report endpoint called without that link's credential."""
+
+    status = 401
+    code = "unauthorized"
+    headers: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": 'Basic realm="smsgw link"'}
+
+
+class SourceNotAllowedError(HttpError):
+    status = 403
+    code = "forbidden"
 
 
 class ZoneNotFoundError(HttpError):
@@ -150,10 +168,111 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def link_of(request: web.Request, links: Mapping[str, str]) -> tuple[str, str]:
-    """The `{link}` in the path and the operator it belongs to; UnknownLinkError else."""
+# --- HTTP links and their credentials -----------------------------------------------------
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# the query parameter a link's credential may travel in (Kannel's get-url and dlr-url
+# are plain URLs, so a query parameter is what Kannel can always send)
+SECRET_PARAMETER = "secret"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpLink:
+    """A link whose MO and delivery reports arrive over HTTP (Kannel's get-url/dlr-url).
+
+    `secret` must come with every request, as `?secret=` or as the password of HTTP basic
+    auth; an empty secret refuses everything. `networks` (when not empty) are the only
+    source addresses the link's requests may come from.
+    """
+
+    operator: str
+    secret: str
+    networks: tuple[IpNetwork, ...] = ()
+
+
+class LinkRefusal:
+    """Why a request for a link was refused: the label of the refusal counter."""
+
+    UNKNOWN_LINK = "unknown_link"
+    BAD_CREDENTIAL = "bad_credential"
+    SOURCE_NOT_ALLOWED = "source_not_allowed"
+
+
+class LinkRefusedError(Exception):
+    """Carries the refusal reason beside the HTTP error to answer with."""
+
+    def __init__(self, reason: str, error: HttpError) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error = error
+
+
+def authorised_link(request: web.Request, links: Mapping[str, HttpLink]) -> tuple[str, HttpLink]:
+    """The `{link}` in the path and its settings, once the request proved it may use it.
+
+    Unknown links and links of another type answer alike (404), so a caller cannot
+    probe which SMPP links exist; the credential is compared in constant time.
+    """
     link_id = request.match_info["link"]
-    operator_id = links.get(link_id)
-    if operator_id is None:
-        raise UnknownLinkError(f"no link {link_id!r} is configured")
-    return link_id, operator_id
+    link = links.get(link_id)
+    if link is None:
+        raise LinkRefusedError(
+            LinkRefusal.UNKNOWN_LINK,
+            UnknownLinkError(f"no HTTP link {link_id!r} is configured"),
+        )
+    if link.networks and not _source_allowed(request.remote, link.networks):
+        raise LinkRefusedError(
+            LinkRefusal.SOURCE_NOT_ALLOWED,
+            SourceNotAllowedError("this link does not accept requests from this address"),
+        )
+    if not _credential_matches(request, link.secret):
+        raise LinkRefusedError(
+            LinkRefusal.BAD_CREDENTIAL,
+            LinkUnauthorizedError("this link needs its secret (?secret= or basic auth)"),
+        )
+    return link_id, link
+
+
+def _source_allowed(remote: str | None, networks: tuple[IpNetwork, ...]) -> bool:
+    if not remote:
+        return False
+    try:
+        address = ipaddress.ip_address(remote.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in networks)
+
+
+def _credential_matches(request: web.Request, secret: str) -> bool:
+    if not secret:
+        return False  # a link without a secret takes nothing over HTTP
+    expected = secret.encode("utf-8")
+    offered = _offered_credentials(request)
+    # every offered credential is compared, so the time taken says nothing of which matched
+    matches = [hmac.compare_digest(candidate, expected) for candidate in offered]
+    return any(matches)
+
+
+def _offered_credentials(request: web.Request) -> list[bytes]:
+    offered: list[bytes] = []
+    query = parse_form_bytes(request.rel_url.raw_query_string)
+    if SECRET_PARAMETER in query:
+        offered.append(query[SECRET_PARAMETER])
+    password = _basic_auth_password(request.headers.get("Authorization", ""))
+    if password is not None:
+        offered.append(password)
+    return offered
+
+
+def _basic_auth_password(header: str) -> bytes | None:
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    _user, separator, password = decoded.partition(b":")
+    return password if separator else None

@@ -1,4 +1,8 @@
-"""Kannel delivery reports: `GET /dlr/kannel/{link}?id=<outbox id>&type=%d&smsc_id=%i`.
+"""Kannel delivery reports: `GET /dlr/kannel/{link}?secret=S&id=<outbox id>&type=%d`.
+
+Only HTTP (kannel) links have this endpoint, and each report must carry the link's
+secret (`KannelSender` puts it into the dlr-url it gives Kannel): otherwise anyone could
+mark a reply as failed by guessing its id.
 
 `KannelSender` puts our outbox id into the dlr-url it gives Kannel, and Kannel fills in
 `%d`, the report type. Only final reports change the outbox; "buffered" and "SMSC
@@ -16,10 +20,11 @@ from aiohttp import web
 
 from smsgw.service.ports import OutboxState
 from smsgw.transport.http_common import (
+    HttpLink,
     InvalidFieldError,
     MissingFieldError,
     NotStoredError,
-    link_of,
+    authorised_link,
 )
 
 log = structlog.get_logger(__name__)
@@ -41,7 +46,7 @@ FINAL_STATES: Mapping[int, OutboxState] = {
 
 
 class DlrEndpoints:
-    def __init__(self, accept_receipt: AcceptReceipt, links: Mapping[str, str]) -> None:
+    def __init__(self, accept_receipt: AcceptReceipt, links: Mapping[str, HttpLink]) -> None:
         self.accept_receipt = accept_receipt
         self.links = links
 
@@ -49,7 +54,8 @@ class DlrEndpoints:
         app.router.add_get("/dlr/kannel/{link}", self.kannel)
 
     async def kannel(self, request: web.Request) -> web.Response:
-        link_id, operator_id = link_of(request, self.links)
+        link_id, link = authorised_link(request, self.links)
+        operator_id = link.operator
         message_id = request.query.get("id", "").strip()
         if not message_id:
             raise MissingFieldError("id is required")

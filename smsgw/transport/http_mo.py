@@ -1,16 +1,25 @@
 """MO over HTTP: Kannel's `get-url` (GET query or POST form) and a JSON endpoint.
 
-    GET  /mo/kannel/{link}?sender=%p&receiver=%P&text=%b&coding=%c&charset=%C&smsc=%i&id=%I
-    POST /mo/kannel/{link}        the same fields as an application/x-www-form-urlencoded body
-    POST /mo/json/{link}          {"sender": ..., "receiver": ..., "text": ..., "id": ...}
+    GET  /mo/kannel/{link}?secret=S&sender=%p&receiver=%P&text=%b&coding=%c&charset=%C&smsc=%i&id=%I
+    POST /mo/kannel/{link}?secret=S   the same fields as an x-www-form-urlencoded body
+    POST /mo/json/{link}?secret=S     {"sender": ..., "receiver": ..., "text": ..., "id": ...}
 
-The link in the path names the operator (configured link → operator map). Kannel
+The link in the path is a configured HTTP (kannel) link and names the operator; every
+request must carry that link's secret (`?secret=` or HTTP basic auth) and, when the link
+lists networks, come from one of them (docs/security.md). Kannel
 percent-encodes the message's octets in the charset it reports (`%C`): UTF-16BE for UCS-2
 messages, so the text is decoded from the raw query bytes, never from a string some
 layer already decoded as UTF-8.
 
 The answer is 200 with an empty text/plain body once the message is stored, 400 (JSON)
-for a missing or invalid field, 503 when it could not be stored (Kannel then tries again).
+for a missing or invalid field, 401/403/404 (JSON) for a request the link does not take,
+503 when it could not be stored (Kannel then tries again).
+
+Redeliveries: Kannel retries a get-url whose answer it did not get, with the same `%I`.
+An MO that repeats the transport id of an earlier one on the same link is that message
+again (the store keeps it once, across restarts, by its dedup key); an MO without an id
+is always a new message, even when it repeats a recent text: a driver may well send
+`S` twice.
 The gateway sends its replies itself through sendsms, so the body is empty; configure the
 Kannel `sms-service` with `max-messages = 0` so it never turns an answer into an SMS.
 """
@@ -19,6 +28,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,16 +40,17 @@ from aiohttp import web
 from smsgw.observability import mask_msisdn
 from smsgw.service.messages import InboundSms
 from smsgw.transport.http_common import (
+    HttpLink,
     InvalidFieldError,
     InvalidJsonError,
     MissingFieldError,
     NotStoredError,
     UnsupportedMediaTypeError,
-    link_of,
+    authorised_link,
     normalise_msisdn,
     parse_form_bytes,
+    read_limited,
 )
-from smsgw.transport.smpp_mo import dedup_key_for
 
 log = structlog.get_logger(__name__)
 
@@ -76,8 +87,7 @@ class KannelMoFields:
     coding: str = "coding"  # %c: 0 = 7-bit, 1 = 8-bit, 2 = UCS-2
     charset: str = "charset"  # %C: UTF-16BE, ISO-8859-1, UTF-8, WINDOWS-1251, ...
     smsc: str = "smsc"  # %i
-    message_id: str = "id"  # %I: Kannel's id for the message, the best dedup key
-    timestamp: str = "ts"  # %t or %T: used for the dedup digest when there is no id
+    message_id: str = "id"  # %I: Kannel's id for the message, the only dedup key
 
 
 def decode_mo_text(raw: bytes, coding: str | None, charset: str | None) -> str:
@@ -120,25 +130,15 @@ def _decode_by_coding(raw: bytes, coding: str | None) -> str:
         return raw.decode("latin-1")
 
 
-def http_dedup_key(
-    link_id: str,
-    sender: str,
-    receiver: str,
-    text: str,
-    message_id: str | None,
-    timestamp: str | None,
-    now: datetime,
-) -> str:
-    """Kannel's id for the message when it gives one; else a digest of the content with
-    its timestamp, or with the time window it arrived in (as for SMPP)."""
+def http_dedup_key(message_id: str | None) -> str:
+    """The transport's id for the message when it gives one: a retry of the same request
+    carries the same id. Without an id nothing tells a retry from a driver texting the
+    same words again, so the message is new: a unique key."""
     if message_id:
         if len(message_id) <= MAX_MESSAGE_ID:
             return f"id:{message_id}"
         return "id:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()[:32]
-    if timestamp:
-        content = "\x1f".join((link_id, sender, receiver, text, timestamp))
-        return "ts:" + hashlib.sha256(content.encode("utf-8", "replace")).hexdigest()[:32]
-    return dedup_key_for(link_id, sender, receiver, text, now.timestamp())
+    return f"new:{uuid.uuid4().hex}"
 
 
 class MoEndpoints:
@@ -147,15 +147,17 @@ class MoEndpoints:
     def __init__(
         self,
         accept_mo: AcceptMo,
-        links: Mapping[str, str],
+        links: Mapping[str, HttpLink],
         *,
         fields: KannelMoFields | None = None,
         clock: Clock = lambda: datetime.now(UTC),
+        max_body_bytes: int = 64 * 1024,
     ) -> None:
         self.accept_mo = accept_mo
         self.links = links
         self.fields = fields or KannelMoFields()
         self.clock = clock
+        self.max_body_bytes = max_body_bytes
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/mo/kannel/{link}", self.kannel)
@@ -163,17 +165,17 @@ class MoEndpoints:
         app.router.add_post("/mo/json/{link}", self.json)
 
     async def kannel(self, request: web.Request) -> web.Response:
-        link_id, operator_id = link_of(request, self.links)
+        link_id, link = authorised_link(request, self.links)
         values = parse_form_bytes(request.rel_url.raw_query_string)
         if request.method == "POST":
-            values.update(await _form_body(request))  # the body wins over the query
-        sms = self._sms_from_kannel(link_id, operator_id, values)
+            values.update(await self._form_body(request))  # the body wins over the query
+        sms = self._sms_from_kannel(link_id, link.operator, values)
         await self._store(sms)
         return web.Response(status=200, content_type="text/plain", body=b"")
 
     async def json(self, request: web.Request) -> web.Response:
-        link_id, operator_id = link_of(request, self.links)
-        document = _json_object(await request.read())
+        link_id, link = authorised_link(request, self.links)
+        document = _json_object(await read_limited(request, self.max_body_bytes))
         now = self.clock()
         sender = normalise_msisdn(_json_str(document, "sender"), "sender")
         receiver = normalise_msisdn(_json_str(document, "receiver"), "receiver")
@@ -181,12 +183,12 @@ class MoEndpoints:
         message_id = _json_id(document)
         sms = InboundSms(
             link_id=link_id,
-            operator_id=operator_id,
+            operator_id=link.operator,
             sender=sender,
             receiver=receiver,
             text=text,
             received_at=now,
-            dedup_key=http_dedup_key(link_id, sender, receiver, text, message_id, None, now),
+            dedup_key=http_dedup_key(message_id),
         )
         await self._store(sms)
         return web.Response(status=200, content_type="text/plain", body=b"")
@@ -206,7 +208,6 @@ class MoEndpoints:
             _optional_ascii(values, names.charset),
         )
         message_id = _optional_text(values, names.message_id)
-        timestamp = _optional_text(values, names.timestamp)
         return InboundSms(
             link_id=link_id,
             operator_id=operator_id,
@@ -214,8 +215,13 @@ class MoEndpoints:
             receiver=receiver,
             text=text,
             received_at=now,
-            dedup_key=http_dedup_key(link_id, sender, receiver, text, message_id, timestamp, now),
+            dedup_key=http_dedup_key(message_id),
         )
+
+    async def _form_body(self, request: web.Request) -> dict[str, bytes]:
+        if request.content_type != FORM_CONTENT_TYPE:
+            raise UnsupportedMediaTypeError(f"a POST body must be {FORM_CONTENT_TYPE}")
+        return parse_form_bytes(await read_limited(request, self.max_body_bytes))
 
     async def _store(self, sms: InboundSms) -> None:
         try:
@@ -227,12 +233,6 @@ class MoEndpoints:
         if not stored:
             log.warning("mo.not_stored", link=sms.link_id, sender=mask_msisdn(sms.sender))
             raise NotStoredError("the message could not be stored; try again later")
-
-
-async def _form_body(request: web.Request) -> dict[str, bytes]:
-    if request.content_type != FORM_CONTENT_TYPE:
-        raise UnsupportedMediaTypeError(f"a POST body must be {FORM_CONTENT_TYPE}")
-    return parse_form_bytes(await request.read())
 
 
 def _optional_ascii(values: Mapping[str, bytes], name: str) -> str | None:

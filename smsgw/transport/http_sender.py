@@ -21,6 +21,7 @@ from urllib.parse import quote, quote_from_bytes
 import aiohttp
 from yarl import URL
 
+from smsgw.log_masking import scrub
 from smsgw.service.messages import OutboundSms
 from smsgw.service.ports import PermanentSendError, SendError
 from smsgw.smpp.gsm7 import is_gsm7
@@ -116,6 +117,8 @@ class KannelSender:
         raise SendError(message)
 
     def _describe(self, error: BaseException) -> str:
-        # the request URL carries the password; no error text may show it
+        # the request URL carries the password and the dlr-url's link secret; no error
+        # text may show them
         text = f"{type(error).__name__}: {error}"
-        return text.replace(self.password, "***") if self.password else text
+        text = text.replace(self.password, "***") if self.password else text
+        return scrub(text)

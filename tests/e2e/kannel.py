@@ -78,6 +78,9 @@ class KannelSetup:
     sendsms_password: str = "sendsms-secret"
     admin_password: str = "admin-secret"
     max_messages: int = 10  # parts of one concatenated reply
+    # the gateway link's secret, sent with every MO: letters, digits, "-" and "_" only,
+    # as "%" would start one of Kannel's escape codes
+    mo_secret: str = ""
 
     @property
     def sendsms_url(self) -> str:
@@ -201,7 +204,7 @@ def kannel_config(setup: KannelSetup) -> str:
         {
             "keyword": "default",
             "catch-all": True,
-            "get-url": f"{setup.mo_base_url}?{MO_QUERY}",
+            "get-url": f"{setup.mo_base_url}?secret={setup.mo_secret}&{MO_QUERY}",
             "max-messages": 0,
             "omit-empty": True,
         },

@@ -25,10 +25,11 @@ from smsgw.config import AppConfig, config_from_mapping, read_operator_files
 from smsgw.domain.ledger import Account
 from smsgw.domain.money import Money
 from smsgw.service.ports import Tx
+from tests.e2e.sendsms_bridge import start_sendsms_bridge
 
 REPO = Path(__file__).resolve().parents[2]
 SHORT_NUMBER = "7757"
-TOKEN = "e2e-token"
+TOKEN = "e2e-ops-token-0123456789"  # 16+ bytes: `smsgw serve` refuses less
 # Tuesday 10 March 2026, 09:00 in Moscow: zone 1001 is paid 08:00-20:00
 T0 = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
 CHARGING_OPERATORS = ("mts", "beeline")
@@ -54,6 +55,9 @@ TEST_ZONES = [
     },
 ]
 LINK_OPERATORS = ("mts", "beeline", "yota")
+# the HTTP (kannel) link of the rig: MO over HTTP must name it and carry its secret
+HTTP_LINK = "mts-http"
+HTTP_LINK_SECRET = "mts-http-e2e-secret-0123"
 
 
 @dataclass
@@ -116,7 +120,9 @@ class Rig:
         return await self.gateway.store.transact(read)
 
 
-def gateway_config(tmp_path: Path, smsc_port: int, operators: dict[str, str]) -> AppConfig:
+def gateway_config(
+    tmp_path: Path, smsc_port: int, operators: dict[str, str], sendsms_url: str = ""
+) -> AppConfig:
     raw: dict[str, Any] = tomllib.loads((REPO / "config.toml").read_text("utf-8"))
     raw.pop("simulator", None)
     raw["zones"] = [*raw["zones"], *TEST_ZONES]
@@ -135,6 +141,16 @@ def gateway_config(tmp_path: Path, smsc_port: int, operators: dict[str, str]) ->
         }
         for operator in LINK_OPERATORS
     ]
+    if sendsms_url:
+        raw["links"].append(
+            {
+                "id": HTTP_LINK,
+                "operator": "mts",
+                "type": "kannel",
+                "sendsms_url": sendsms_url,
+                "secret": HTTP_LINK_SECRET,
+            }
+        )
     raw["charging"] = {
         operator: {"url": url, "secret": secret_for(operator)}
         for operator, url in operators.items()
@@ -159,8 +175,12 @@ async def running_rig(tmp_path: Path) -> AsyncIterator[Rig]:
     }
     for operator in operators.values():
         await operator.start()
+    bridge = await start_sendsms_bridge(smsc, "mts")
     config = gateway_config(
-        tmp_path, smsc.port, {op: sim.base_url for op, sim in operators.items()}
+        tmp_path,
+        smsc.port,
+        {op: sim.base_url for op, sim in operators.items()},
+        f"{bridge.base_url}/cgi-bin/sendsms",
     )
     gateway = await start_gateway(config, clock=clock)
     try:
@@ -168,6 +188,7 @@ async def running_rig(tmp_path: Path) -> AsyncIterator[Rig]:
         yield Rig(gateway, smsc, operators, phones, clock)
     finally:
         await gateway.stop()
+        await bridge.close()
         for operator in operators.values():
             await operator.close()
         await smsc.close()

@@ -20,7 +20,15 @@ from simulator.phones import ConfirmationPolicy
 from smsgw.charging.protocol import ChargeView, WireStatus, callback_body
 from smsgw.charging.signing import secret_bytes, signature_headers, unix_timestamp
 from smsgw.domain.money import Money
-from tests.e2e.rig import SHORT_NUMBER, TOKEN, Rig, running_rig, secret_for
+from tests.e2e.rig import (
+    HTTP_LINK,
+    HTTP_LINK_SECRET,
+    SHORT_NUMBER,
+    TOKEN,
+    Rig,
+    running_rig,
+    secret_for,
+)
 
 DRIVER = "79161234567"
 OTHER = "79031112233"
@@ -39,12 +47,12 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-def kannel_url(rig: Rig, sender: str, text: str, message_id: str, link: str = "mts-1") -> URL:
-    """The URL Kannel's get-url makes of a UCS-2 MO: the text's UTF-16BE octets
-    percent-encoded, coding 2, charset UTF-16BE, Kannel's own id for the message."""
+def kannel_url(rig: Rig, sender: str, text: str, message_id: str, link: str = HTTP_LINK) -> URL:
+    """The URL Kannel's get-url makes of a UCS-2 MO: the link's secret, the text's
+    UTF-16BE octets percent-encoded, coding 2, charset UTF-16BE, Kannel's id for it."""
     octets = quote(text.encode("utf-16-be"), safe="")
     query = (
-        f"sender=%2B{sender}&receiver={SHORT_NUMBER}&text={octets}"
+        f"secret={HTTP_LINK_SECRET}&sender=%2B{sender}&receiver={SHORT_NUMBER}&text={octets}"
         f"&coding=2&charset=UTF-16BE&smsc={link}&id={message_id}"
     )
     return URL(f"{rig.gateway.base_url}/mo/kannel/{link}?{query}", encoded=True)
@@ -60,7 +68,8 @@ async def kannel_mo(
 
 async def json_mo(rig: Rig, http: aiohttp.ClientSession, sender: str, text: str, mo_id: str) -> int:
     document = {"sender": sender, "receiver": SHORT_NUMBER, "text": text, "id": mo_id}
-    async with http.post(f"{rig.gateway.base_url}/mo/json/mts-1", json=document) as response:
+    url = f"{rig.gateway.base_url}/mo/json/{HTTP_LINK}?secret={HTTP_LINK_SECRET}"
+    async with http.post(url, json=document) as response:
         return response.status
 
 
@@ -133,17 +142,65 @@ async def test_the_same_kannel_mo_twice_is_processed_once(
     assert len(rig.operators["mts"].charges) == 1
     assert phone.balance == Money(1000_00 - 60_00, "RUB")
     metrics = await metrics_text(rig, http)
-    assert 'mo_received_total{link="mts-1",operator="mts"} 2.0' in metrics
+    assert f'mo_received_total{{link="{HTTP_LINK}",operator="mts"}} 2.0' in metrics
+    assert f'mo_duplicates_total{{link="{HTTP_LINK}",operator="mts"}} 1.0' in metrics
+
+
+async def test_the_same_text_twice_without_an_id_is_answered_twice(
+    rig: Rig, http: aiohttp.ClientSession
+) -> None:
+    """Only a repeated transport id marks a retry: a driver who texts I twice, through
+    an HTTP source that gives no id, gets two answers."""
+    rig.phone(DRIVER)
+    url = f"{rig.gateway.base_url}/mo/json/{HTTP_LINK}?secret={HTTP_LINK_SECRET}"
+    for _ in range(2):
+        document = {"sender": DRIVER, "receiver": SHORT_NUMBER, "text": "I"}
+        async with http.post(url, json=document) as response:
+            assert response.status == 200
+    assert len(await rig.replies(DRIVER, 2)) == 2
+    metrics = await metrics_text(rig, http)
+    assert "mo_duplicates_total{" not in metrics
 
 
 async def test_a_kannel_mo_with_bad_fields_is_refused_as_json(
     rig: Rig, http: aiohttp.ClientSession
 ) -> None:
-    url = f"{rig.gateway.base_url}/mo/kannel/mts-1?receiver={SHORT_NUMBER}&text=I"
+    url = (
+        f"{rig.gateway.base_url}/mo/kannel/{HTTP_LINK}"
+        f"?secret={HTTP_LINK_SECRET}&receiver={SHORT_NUMBER}&text=I"
+    )
     status, body = await get_json(http, url)
     assert status == 400 and "sender" in body["message"]
     status, body = await get_json(http, f"{rig.gateway.base_url}/mo/kannel/nowhere?sender=1")
     assert status == 404 and body["error"]
+
+
+async def test_nobody_can_text_as_a_phone_over_http(rig: Rig, http: aiohttp.ClientSession) -> None:
+    """The attack: stop a victim's parking (and have it refunded) by posting `S` in the
+    victim's name, on an SMPP link's id or on the HTTP link without its secret."""
+    phone = rig.phone(DRIVER)
+    await rig.converse(DRIVER, "1001*A123BC77*2", expect=2)
+    await rig.settle()
+    base = rig.gateway.base_url
+    stop = {"sender": DRIVER, "receiver": SHORT_NUMBER, "text": "S"}
+    for url in (f"{base}/mo/json/mts-1", f"{base}/mo/json/{HTTP_LINK}"):
+        async with http.post(url, json=stop) as response:
+            assert response.status in (401, 404), url
+            assert set(orjson.loads(await response.read())) == {"error", "message"}
+    forged = kannel_url(rig, DRIVER, "S", "forged-1").update_query(secret="guessed")
+    async with http.get(forged) as response:
+        assert response.status == 401
+    for link in ("mts-1", HTTP_LINK):  # a reply marked as failed by guessing its id
+        status, _ = await get_json(http, f"{base}/dlr/kannel/{link}?id=1&type=2")
+        assert status in (401, 404)
+    await rig.gateway.service.gateway.drain()
+    overview = await phone_overview(rig, http, DRIVER)
+    assert [s["plate"] for s in overview["sessions"]] == ["A123BC77"], "still parked"
+    assert len(rig.smsc.inbox[DRIVER]) == 2, "no reply to a forged stop"
+    assert phone.balance == Money(1000_00 - 120_00, "RUB")
+    metrics = await metrics_text(rig, http)
+    assert "http_link_refusals_total" in metrics
+    assert 'mo_received_total{link="mts-1",operator="mts"} 1.0' in metrics
 
 
 # --- operator callbacks ----------------------------------------------------------------------
@@ -227,11 +284,12 @@ async def test_metrics_count_mo_by_link(rig: Rig, http: aiohttp.ClientSession) -
     rig.phone(DRIVER)
     rig.phone(OTHER, operator="beeline")
     await rig.converse(DRIVER, "?")  # over SMPP, on mts-1
-    assert await json_mo(rig, http, DRIVER, "I", "json-9") == 200  # over HTTP, on mts-1
+    assert await json_mo(rig, http, DRIVER, "I", "json-9") == 200  # over HTTP, on mts-http
     await rig.replies(DRIVER, 2)
     await rig.converse(OTHER, "?")  # over SMPP, on beeline-1
     metrics = await metrics_text(rig, http)
-    assert 'mo_received_total{link="mts-1",operator="mts"} 2.0' in metrics
+    assert 'mo_received_total{link="mts-1",operator="mts"} 1.0' in metrics
+    assert f'mo_received_total{{link="{HTTP_LINK}",operator="mts"}} 1.0' in metrics
     assert 'mo_received_total{link="beeline-1",operator="beeline"} 1.0' in metrics
 
 

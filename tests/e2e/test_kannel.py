@@ -57,6 +57,7 @@ from tests.e2e.rig import REPO, SHORT_NUMBER, T0, TOKEN, SettableClock, secret_f
 DRIVER = "79161234567"
 OPERATOR = "mts"
 LINK_ID = "kannel-mts"
+LINK_SECRET = "kannel-mts-e2e-secret-0123"
 SYSTEM_ID = "kannel-mts"
 SMPP_PASSWORD = "kpw"
 GSM7 = 0
@@ -123,6 +124,7 @@ def kannel_gateway_config(
             "username": username,
             "password": password,
             "smsc": OPERATOR,  # Kannel's smsc-id of the bind
+            "secret": LINK_SECRET,  # in the get-url we give Kannel and in every dlr-url
         }
     ]
     raw["charging"] = {OPERATOR: {"url": charging_url, "secret": secret_for(OPERATOR)}}
@@ -239,7 +241,9 @@ async def running_kannel_rig(tmp_path: Path, binaries: KannelBinaries) -> AsyncI
         )
         gateway = await start_gateway(config, clock=clock)
         stack.push_async_callback(gateway.stop)
-        setup = replace(setup, mo_base_url=f"{gateway.base_url}/mo/kannel/{LINK_ID}")
+        setup = replace(
+            setup, mo_base_url=f"{gateway.base_url}/mo/kannel/{LINK_ID}", mo_secret=LINK_SECRET
+        )
         kannel = await stack.enter_async_context(running_kannel(binaries, setup))
         yield KannelRig(gateway, smsc, operator, phones, clock, kannel, sendsms)
 
@@ -356,7 +360,9 @@ async def test_every_gsm_character_and_kazakh_letter_survives_kannel(rig: Kannel
 
 def _setup(tmp_path: Path) -> KannelSetup:
     ports = kannel_ports()
-    return KannelSetup(2775, "sys", "pw", "http://127.0.0.1:1/mo/kannel/x", ports, tmp_path)
+    return KannelSetup(
+        2775, "sys", "pw", "http://127.0.0.1:1/mo/kannel/x", ports, tmp_path, mo_secret="s-1"
+    )
 
 
 def _group_text(config: str, name: str) -> str:
@@ -370,6 +376,7 @@ def test_the_sms_service_sends_no_reply_of_its_own(tmp_path: Path) -> None:
     get_url = next(line for line in service.splitlines() if line.startswith("get-url"))
     for code in ("sender=%p", "receiver=%P", "text=%b", "coding=%c", "charset=%C", "id=%I"):
         assert code in get_url
+    assert "?secret=s-1&" in get_url, "every MO carries the link's secret"
 
 
 def test_the_sendsms_user_may_send_concatenated_replies(tmp_path: Path) -> None:

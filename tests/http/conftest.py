@@ -9,6 +9,7 @@ from typing import Protocol
 
 import aiohttp
 import pytest
+from aiohttp import hdrs
 
 from smsgw.domain.errors import UnknownZoneError
 from smsgw.observability import Metrics
@@ -20,11 +21,17 @@ from smsgw.transport.http_app import (
     create_app,
     start_http_server,
 )
+from smsgw.transport.http_common import HttpLink
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 TOKEN = "ops-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-LINKS = {"mts-kannel": "mts", "beeline-http": "beeline"}
+# each HTTP link has its own secret, as Kannel's get-url and dlr-url carry it
+LINK_SECRETS = {"mts-kannel": "mts-kannel-secret-0123", "beeline-http": "beeline-http-secret-0123"}
+LINKS = {
+    "mts-kannel": HttpLink("mts", LINK_SECRETS["mts-kannel"]),
+    "beeline-http": HttpLink("beeline", LINK_SECRETS["beeline-http"]),
+}
 OPTIONS = HttpOptions(links=LINKS, api_token=TOKEN)
 
 
@@ -149,7 +156,30 @@ async def server(start_server: StartServer) -> RunningHttpServer:
     return await start_server()
 
 
+async def _link_credential(
+    request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+) -> aiohttp.ClientResponse:
+    """What a configured Kannel does: every MO and report carries its link's secret (here
+    as basic auth, so the URL a test builds goes on the wire untouched)."""
+    parts = request.url.path.split("/")
+    if parts[1:2] in (["mo"], ["dlr"]) and hdrs.AUTHORIZATION not in request.headers:
+        secret = LINK_SECRETS.get(parts[-1])
+        if secret is not None:
+            request.headers[hdrs.AUTHORIZATION] = aiohttp.encode_basic_auth("kannel", secret)
+    return await handler(request)
+
+
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A client as the link's Kannel: MO and reports carry the link's secret."""
+    async with aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=5), middlewares=(_link_credential,)
+    ) as session:
+        yield session
+
+
+@pytest.fixture
+async def anonymous() -> AsyncIterator[aiohttp.ClientSession]:
+    """A client without any link's credential: whoever reaches the port."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
         yield session

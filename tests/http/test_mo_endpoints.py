@@ -104,15 +104,20 @@ async def test_kannel_post_of_another_type_is_refused(
     assert gateway.mos == []
 
 
-async def test_same_timestamp_gives_same_dedup_key(
+async def test_only_a_repeated_transport_id_is_the_same_message(
     server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
 ) -> None:
-    query = kannel_query(b"I", extra={"ts": "1772443800"})
-    for _ in range(2):
-        async with http.get(_url(server, "/mo/kannel/mts-kannel", query)) as response:
+    retried = kannel_query(b"S", extra={"id": "kannel-41"})
+    for _ in range(2):  # Kannel retrying a get-url whose answer it did not see
+        async with http.get(_url(server, "/mo/kannel/mts-kannel", retried)) as response:
             assert response.status == 200
-    first, second = gateway.mos
-    assert first.dedup_key == second.dedup_key and first.dedup_key.startswith("ts:")
+    for _ in range(2):  # a driver texting S twice, with timestamps but without an id
+        again = kannel_query(b"S", extra={"ts": "1772443800"})
+        async with http.get(_url(server, "/mo/kannel/mts-kannel", again)) as response:
+            assert response.status == 200
+    retry_a, retry_b, new_a, new_b = (sms.dedup_key for sms in gateway.mos)
+    assert retry_a == retry_b == "id:kannel-41"
+    assert len({retry_a, new_a, new_b}) == 3, "texts without an id are each a new message"
 
 
 async def test_an_empty_message_is_stored(
