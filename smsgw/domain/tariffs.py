@@ -58,6 +58,8 @@ class Zone:
     holidays: frozenset[date] = frozenset()
     step_minutes: int = DEFAULT_STEP_MINUTES
     max_hours: int = DEFAULT_MAX_HOURS
+    # prices rounded up to whole currency units (tenge have no coins for tiyn)
+    round_to_whole: bool = False
 
     def __post_init__(self) -> None:
         if self.step_minutes < 1 or MINUTES_PER_HOUR % self.step_minutes:
@@ -157,6 +159,7 @@ ZONE_KEYS = frozenset(
         "holidays",
         "holiday_calendar",
         "paid",
+        "round_to_whole",
     }
 )
 WINDOW_KEYS = frozenset({"days", "from", "to"})
@@ -211,7 +214,15 @@ def _zone_from_entry(
         holidays=_zone_holidays(key, entry, calendars),
         step_minutes=step,
         max_hours=max_hours,
+        round_to_whole=_bool_setting(key, entry, "round_to_whole", default=False),
     )
+
+
+def _bool_setting(key: str, entry: Mapping[str, object], name: str, *, default: bool) -> bool:
+    value = entry.get(name, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}.{name}", f"must be true or false, got {value!r}")
+    return value
 
 
 def _table(key: str, value: object) -> Mapping[str, object]:
