@@ -70,9 +70,7 @@ def price(zone: Zone, start: datetime, end: datetime) -> Quote:
 
 def paid_time(zone: Zone, start: datetime, end: datetime) -> timedelta:
     """The paid time [start, end) covers, summed over its paid stretches."""
-    return sum(
-        (high - low for low, high in paid_intervals(zone, as_utc(start), end)), timedelta()
-    )
+    return sum((high - low for low, high in paid_intervals(zone, as_utc(start), end)), timedelta())
 
 
 def charged_steps(zone: Zone, start: datetime, end: datetime) -> int:
