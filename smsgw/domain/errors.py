@@ -85,7 +85,7 @@ class AmbiguousExtendError(DomainError):
 
 
 class ExtensionTooLongError(DomainError):
-    reply_key = "extend.too_long"  # {max_hours}
+    reply_key = "extend.too_long"  # {max_hours, example?}: the longest extension that fits
 
 
 class NoSessionToStopError(DomainError):

@@ -278,7 +278,13 @@ def plan_extension(
     if not session.is_running(now):
         raise NoSessionToExtendError()
     new_end = end_for(zone, session.end, hours)
-    if as_utc(new_end) - as_utc(session.start) > timedelta(hours=zone.max_hours):
+    longest = timedelta(hours=zone.max_hours)
+    if as_utc(new_end) - as_utc(session.start) > longest:
+        left = (longest - (as_utc(session.end) - as_utc(session.start))) // timedelta(hours=1)
+        if left >= 1:  # show the longest extension that still fits
+            raise ExtensionTooLongError(
+                max_hours=zone.max_hours, example=extend_example(session.plate, left)
+            )
         raise ExtensionTooLongError(max_hours=zone.max_hours)
     added = extension_price(zone, session.start, session.end, new_end, session.prepaid)
     funding = fund(added, balance, operator_minimum)

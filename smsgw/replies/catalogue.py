@@ -41,7 +41,7 @@ SHARED_REPLY_FACTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "stop.no_session": (),
         "extend.ambiguous": ("plates", "example"),
         "stop.ambiguous": ("plates", "example"),
-        "extend.too_long": ("max_hours",),
+        "extend.too_long": ("max_hours", "example?"),
         "stop.done": ("zone", "plate", "end", "refund", "balance"),
         "status.sessions": ("sessions", "balance"),
         "status.none": ("balance",),

@@ -249,7 +249,7 @@ def test_extension_respects_the_zone_maximum_over_the_whole_session() -> None:
             balance=rub(0),
             operator_minimum=None,
         )
-    assert raised.value.facts == {"max_hours": 5}
+    assert raised.value.facts == {"max_hours": 5, "example": "X*2*" + session.plate}
     plan = plan_extension(
         session=session, zone=MOSCOW_ZONE, hours=2, now=NOON, balance=rub(0), operator_minimum=None
     )

@@ -129,7 +129,7 @@ async def test_the_same_kannel_mo_twice_is_processed_once(
     # a later MO's reply: anything the duplicate had queued would have come out before it
     assert await json_mo(rig, http, DRIVER, "I", "json-2") == 200
     texts = await rig.replies(DRIVER, 3)
-    assert texts[2].startswith("Парковки: A123BC77"), "the third reply answers the I"
+    assert texts[2].startswith("Парковки: 1001 A123BC77"), "the third reply answers the I"
     assert len(rig.operators["mts"].charges) == 1
     assert phone.balance == Money(1000_00 - 60_00, "RUB")
     metrics = await metrics_text(rig, http)
@@ -191,7 +191,7 @@ async def test_replayed_genuine_callback_is_refused_and_applied_once(
     assert phone.balance == Money(1000_00 - 60_00, "RUB")
     assert await rig.balance(DRIVER) == Money(0, "RUB")
     (status_reply,) = await rig.converse(DRIVER, "I")  # and no second "started" before it
-    assert status_reply.startswith("Парковки: A123BC77")
+    assert status_reply.startswith("Парковки: 1001 A123BC77")
     assert len(rig.smsc.inbox[DRIVER]) == 3
 
 

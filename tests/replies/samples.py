@@ -100,7 +100,7 @@ SAMPLE_FACTS: dict[str, dict[str, object]] = {
     "stop.no_session": {},
     "extend.ambiguous": {"plates": [PLATE, "B456CE777"], "example": "X*2*A123BC77"},
     "stop.ambiguous": {"plates": [PLATE, "B456CE777"], "example": "S*A123BC77"},
-    "extend.too_long": {"max_hours": 24},
+    "extend.too_long": {"max_hours": 24, "example": "X*20*A123BC77"},
     "stop.done": {
         "zone": ZONE,
         "plate": PLATE,

@@ -64,7 +64,11 @@ async def test_extend_with_several_sessions_asks_which(parked: Harness) -> None:
 async def test_extend_beyond_the_zone_maximum_is_refused(harness: Harness) -> None:
     harness.charging["mts"].request_default = ChargeOutcome.CONFIRMED
     await harness.mo(f"1003*{PLATE}*2")
-    assert await harness.mo("X*2") == ["Too long: the zone allows at most 3 h"]
+    assert await harness.mo("X*2") == [
+        "Too long: the zone allows at most 3 h. You can: X*1*A123BC77"
+    ]
+    await harness.mo("X*1")
+    assert await harness.mo("X*1") == ["Too long: the zone allows at most 3 h"]
 
 
 async def test_extend_after_the_end_is_refused(parked: Harness) -> None:

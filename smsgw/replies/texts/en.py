@@ -77,7 +77,10 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     ),
     "extend.no_session": "No running parking to extend. Pay anew: ZONE*PLATE*HOURS",
     "extend.ambiguous": "You have several parkings: {plates}. Name the plate: {example}",
-    "extend.too_long": "Too long: the zone allows at most {max_hours} h",
+    "extend.too_long": (
+        "Too long: the zone allows at most {max_hours} h. You can: {example}",
+        "Too long: the zone allows at most {max_hours} h",
+    ),
     "stop.no_session": "No running parking to stop",
     "stop.ambiguous": "You have several parkings: {plates}. Name the plate: {example}",
     "stop.done": (

@@ -76,7 +76,10 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     ),
     "extend.no_session": "Ұзартатын тұрақ жоқ. Қайта төлеңіз: АЙМАҚ*НӨМІР*САҒАТ",
     "extend.ambiguous": "Бірнеше тұрақ бар: {plates}. Нөмірді көрсетіңіз: {example}",
-    "extend.too_long": "Бұлай ұзартуға болмайды: аймақта ең көбі {max_hours} сағ",
+    "extend.too_long": (
+        "Бұлай ұзартуға болмайды: аймақта ең көбі {max_hours} сағ. Болады: {example}",
+        "Бұлай ұзартуға болмайды: аймақта ең көбі {max_hours} сағ",
+    ),
     "stop.no_session": "Белсенді тұрақ жоқ, тоқтататын ештеңе жоқ",
     "stop.ambiguous": "Бірнеше тұрақ бар: {plates}. Нөмірді көрсетіңіз: {example}",
     "stop.done": (

@@ -79,7 +79,10 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     ),
     "extend.no_session": "Нет парковки для продления. Оплатите заново: ЗОНА*НОМЕР*ЧАСЫ",
     "extend.ambiguous": "У вас несколько парковок: {plates}. Укажите номер: {example}",
-    "extend.too_long": "Столько продлить нельзя: в зоне не больше {max_hours} ч",
+    "extend.too_long": (
+        "Столько продлить нельзя: в зоне не больше {max_hours} ч. Можно: {example}",
+        "Столько продлить нельзя: в зоне не больше {max_hours} ч",
+    ),
     "stop.no_session": "Нет активной парковки, останавливать нечего",
     "stop.ambiguous": "У вас несколько парковок: {plates}. Укажите номер: {example}",
     "stop.done": (
