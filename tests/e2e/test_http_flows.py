@@ -169,7 +169,8 @@ async def test_forged_callback_is_refused_and_moves_no_money(
     overview = await phone_overview(rig, http, DRIVER)
     assert overview["sessions"] == [] and overview["pending_charge"] is not None
     (status_reply,) = await rig.converse(DRIVER, "I")
-    assert "A123BC77" not in status_reply, "no session was started"
+    # the payment still waits for the subscriber: shown as pending, no session started
+    assert "ждёт вашего подтверждения" in status_reply and "Парковки" not in status_reply
 
 
 async def test_replayed_genuine_callback_is_refused_and_applied_once(
