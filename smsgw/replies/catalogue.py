@@ -48,6 +48,8 @@ SHARED_REPLY_FACTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "status.pending": ("zone", "plate", "amount", "operator_number", "balance"),
         "session.reminder": ("plate", "zone", "end", "example"),
         "session.ended": ("plate", "zone", "end"),
+        # to the payer of a session stopped because another phone paid the plate elsewhere
+        "session.moved_away": ("zone", "plate", "end", "refund", "balance"),
         "limit.min": ("operator", "limit", "amount"),
         "limit.max_per_payment": ("operator", "limit", "amount"),
         "limit.per_day_amount": ("operator", "limit", "amount"),
@@ -87,6 +89,7 @@ MULTIPART_OK: Mapping[str, str] = MappingProxyType(
         "extend.done": "zone, plate, end, amount and the parking account, named",
         "stop.done": "zone, plate, end, refund and the parking account, named",
         "pay.moved": "the old zone's refund, then the new session's facts",
+        "session.moved_away": "why the parking stopped, the refund and the account",
         "status.pending": "the pending payment's facts, its service number, the account",
         "pay.credited_late": "the amount kept and the parking account, named",
         "extend.credited_ended": "the amount kept and the parking account, named",

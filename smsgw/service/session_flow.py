@@ -112,6 +112,17 @@ async def move_out(unit: Unit, session: ParkingSession) -> MovedOut:
     zone = zone_of(unit, session)
     plan = plan_stop(session, zone, unit.now)
     await stop_session(unit, session, plan)
+    if session.phone != unit.msisdn:  # its payer learns why the parking stopped
+        await unit.notify(
+            session.phone,
+            f"moved:{session.id}",
+            "session.moved_away",
+            zone=session.zone,
+            plate=session.plate,
+            end=as_utc(plan.stopped_at).astimezone(zone.tz),
+            refund=plan.refund,
+            balance=await unit.tx.balance(Account.phone(session.phone, zone.currency)),
+        )
     return MovedOut(zone=session.zone, refund=plan.refund)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from smsgw.domain.charges import ChargeState
 from smsgw.service.ports import ChargeOutcome
 
-from .harness import OTHER_PHONE, Harness
+from .harness import OTHER_PHONE, PHONE, Harness
 
 PLATE = "A123BC77"
 
@@ -42,6 +42,14 @@ async def test_paying_in_another_zone_moves_the_plate_and_refunds_the_old_payer(
     assert await _plate_paid_in(harness, "3601") is None
     assert await _plate_paid_in(harness, "1001") is not None
     assert await harness.balance() == 13266  # the first payer's parking account
+    # and the first payer is told why its parking stopped
+    assert [sms.text for sms in harness.all_sent() if sms.outbox_id.startswith("moved:")] == [
+        "Parking 3601 A123BC77 stopped at 09:41: the plate was paid in another zone."
+        " Refunded 132.66 RUB. Parking account 132.66 RUB"
+    ]
+    assert {sms.receiver for sms in harness.all_sent() if sms.outbox_id.startswith("moved:")} == {
+        PHONE
+    }
     await harness.assert_books_balance()
 
 

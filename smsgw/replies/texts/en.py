@@ -94,6 +94,10 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
         " {operator_number}. Parking account {balance}"
     ),
     "session.reminder": "Parking {zone} {plate} ends at {end}. To extend: {example}",
+    "session.moved_away": (
+        "Parking {zone} {plate} stopped at {end}: the plate was paid in another zone."
+        " Refunded {refund}. Parking account {balance}"
+    ),
     "session.ended": "Parking {zone} {plate} ended at {end}",
     # --- operator limits ---
     "limit.min": "{amount} is below the {operator} minimum payment of {limit}",

@@ -93,6 +93,10 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
         " Тұрақ шоты {balance}"
     ),
     "session.reminder": "Тұрақ {zone} {plate} жақында аяқталады: {end}. Ұзарту: {example}",
+    "session.moved_away": (
+        "Тұрақ {zone} {plate} тоқтатылды: {end}, нөмір басқа аймақта төленді."
+        " Қайтарылды {refund}. Тұрақ шоты {balance}"
+    ),
     "session.ended": "Тұрақ {zone} {plate} аяқталды: {end}",
     # --- operator limits ---
     "limit.min": "{amount} төлемі {operator} ең аз шегінен кем: {limit}",

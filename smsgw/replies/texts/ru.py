@@ -96,6 +96,10 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
         " Парковочный счёт {balance}"
     ),
     "session.reminder": "Парковка {zone} {plate} закончится в {end}. Продлить: {example}",
+    "session.moved_away": (
+        "Парковка {zone} {plate} остановлена в {end}: номер оплачен в другой зоне."
+        " Возврат {refund}. Парковочный счёт {balance}"
+    ),
     "session.ended": "Парковка {zone} {plate} закончилась в {end}",
     # --- operator limits ---
     "limit.min": "Платёж {amount} меньше минимального у {operator}: {limit}",
