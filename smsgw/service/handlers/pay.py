@@ -1,5 +1,5 @@
 """`ZONE*PLATE*HOURS`: start a session, paid from the parking account first and the
-phone for the shortfall (SPEC §2–§4).
+phone for the shortfall.
 
 A plate has one running session in all zones together. Paying again in the same zone is
 refused: the phone that paid is told the extend command, any other phone only that the
