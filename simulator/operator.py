@@ -3,15 +3,18 @@
 An aiohttp app on 127.0.0.1 (port 0 by default) that speaks docs/operator-charging.md
 as an operator would: it takes a signed charge request, texts the phone the request to
 confirm from the operator's service number (7701), lets the phone answer by its policy
-(confirm: the balance is debited, or the charge fails with "insufficient_funds" when it
-is short; decline; ignore: no answer, no callback), then POSTs the signed callback.
+(confirm: the balance is debited, or the charge fails with a reason: "insufficient_funds"
+when the balance is short, counting what the operator keeps on the phone (Beeline's
+`must_remain`, read from operators/<id>.toml), "subscriber_barred" for a barred number;
+decline: "declined"; ignore: no answer, no callback), then POSTs the signed callback.
 Requests are idempotent by charge_id, and the charge's status can be polled.
 
 Tests drive it by hand too: `await sim.answer(msisdn, "1")` answers a pending
 confirmation, `calls` and `callbacks` record what crossed the wire, `fault_status`
 makes every API request fail with that HTTP status. Time is injected (`clock`), and so
 is waiting (`sleep`), so a phone that answers "after 30 seconds" costs a test nothing.
-The operator's own payment limits are not simulated: the gateway enforces them.
+The operator's payment limits are the gateway's to enforce; what only the operator can
+check (the phone's own balance, what must remain on it) is simulated here.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
+import tomllib
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -32,6 +37,7 @@ from aiohttp import web
 from simulator.phones import (
     CONFIRM_REPLY,
     DECLINE_REPLY,
+    BarredPhoneError,
     InsufficientFundsError,
     PhoneBook,
     VirtualPhone,
@@ -56,6 +62,9 @@ from smsgw.charging.signing import (
     unix_timestamp,
     verify,
 )
+from smsgw.domain.errors import ConfigError
+from smsgw.domain.money import Money
+from smsgw.domain.operators import parse_operator
 from smsgw.observability import mask_msisdn
 
 log = structlog.get_logger(__name__)
@@ -64,6 +73,8 @@ Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_SERVICE_NUMBER = "7701"
+# the operators' own rules (what must remain on a phone) live beside the gateway's config
+BUNDLED_OPERATORS = Path(__file__).resolve().parent.parent / "operators"
 CONFIRMATION_PROMPT = "Ответьте 1 — подтвердить, 0 — отказаться."
 # Gateway answers worth retrying a callback after: it was not there or not ready.
 _RETRY_CALLBACK_STATUSES = frozenset({408, 425, 429})
@@ -73,6 +84,20 @@ _NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def bundled_must_remain(operator_id: str, directory: Path = BUNDLED_OPERATORS) -> Money | None:
+    """What the operator keeps on a subscriber's phone, from operators/<id>.toml
+    (`[limits] must_remain`); None for an operator without that rule or file."""
+    path = directory / f"{operator_id}.toml"
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+        return parse_operator(operator_id, data).limits.must_remain
+    except (OSError, tomllib.TOMLDecodeError, ConfigError):
+        return None
+
+
+_BUNDLED = object()  # the default of `must_remain`: the operator's own file says
 
 
 class NoPendingConfirmationError(LookupError):
@@ -125,8 +150,16 @@ class OperatorSimulator:
         sleep: Sleep = asyncio.sleep,
         callback_attempts: int = 3,
         callback_retry_seconds: float = 5.0,
+        must_remain: Money | object | None = _BUNDLED,
     ) -> None:
         self.operator_id = operator_id
+        self.must_remain: Money | None = (
+            bundled_must_remain(operator_id)
+            if must_remain is _BUNDLED
+            else must_remain
+            if isinstance(must_remain, Money)
+            else None
+        )
         self.phones = phones
         self.service_number = service_number
         self.charges: dict[str, SimulatedCharge] = {}
@@ -295,11 +328,11 @@ class OperatorSimulator:
         if charge.status is not WireStatus.PENDING:
             return False
         if reply == DECLINE_REPLY:
-            charge.status = WireStatus.DECLINED
+            charge.status, charge.reason = WireStatus.DECLINED, Reason.DECLINED.value
             return True
         try:
-            phone.debit(charge.request.amount)
-        except InsufficientFundsError as error:
+            phone.debit(charge.request.amount, self.must_remain)
+        except (InsufficientFundsError, BarredPhoneError) as error:
             charge.status, charge.reason = WireStatus.FAILED, error.reason
         else:
             charge.status = WireStatus.CONFIRMED

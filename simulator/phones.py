@@ -40,6 +40,10 @@ class UnknownPhoneError(PhoneError):
     reason = "unknown_subscriber"
 
 
+class BarredPhoneError(PhoneError):
+    reason = "subscriber_barred"
+
+
 @dataclass(frozen=True, slots=True)
 class ReceivedText:
     sender: str
@@ -56,6 +60,7 @@ class VirtualPhone:
     policy: ConfirmationPolicy = ConfirmationPolicy.CONFIRM
     answer_delay: float = 0.0
     inbox: list[ReceivedText] = field(default_factory=list)
+    barred: bool = False  # the operator bars payments from this number
 
     def __post_init__(self) -> None:
         if not (self.msisdn.isascii() and self.msisdn.isdigit()):
@@ -77,12 +82,19 @@ class VirtualPhone:
             return DECLINE_REPLY
         return None
 
-    def debit(self, amount: Money) -> None:
-        """Take `amount` off the balance, all or nothing."""
+    def debit(self, amount: Money, must_remain: Money | None = None) -> None:
+        """Take `amount` off the balance, all or nothing. `must_remain` is what the
+        operator keeps on the phone whatever is paid (Beeline: 10 RUB): a debit that
+        would leave less fails as insufficient funds, as the operator reports it."""
         if not amount.is_positive:
             raise ValueError(f"a debit must be positive, got {amount}")
-        if self.balance < amount:
-            raise InsufficientFundsError(f"balance {self.balance.minor} < {amount.minor}")
+        if self.barred:
+            raise BarredPhoneError(f"payments from {self.msisdn} are barred")
+        floor = must_remain if must_remain is not None else Money.zero(amount.currency)
+        if self.balance - amount < floor:
+            raise InsufficientFundsError(
+                f"balance {self.balance.minor} - {amount.minor} < {floor.minor} to remain"
+            )
         self.balance -= amount
 
     def top_up(self, amount: Money) -> None:

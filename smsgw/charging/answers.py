@@ -57,6 +57,7 @@ def _view_answer(charge_id: str, body: bytes) -> ChargeAnswer:
         OUTCOME_OF_STATUS[view.status],
         operator_reference=view.operator_reference,
         detail=view.reason or "",
+        reason=view.reason,
     )
 
 

@@ -153,13 +153,13 @@ def _callback_from_body(operator_id: str, body: bytes, sent_at: int) -> ChargeCa
             raise MalformedBodyError("a callback's status must be final, not pending")
         if int_field(fields, "timestamp") != sent_at:
             raise MalformedBodyError(f"'timestamp' must equal {TIMESTAMP_HEADER}")
-        optional_text_field(fields, "reason")  # checked for shape; the port has no slot yet
         return ChargeCallback(
             operator_id=operator_id,
             charge_id=text_field(fields, "charge_id", MAX_ID_CHARS),
             outcome=_CALLBACK_OUTCOMES[status],
             operator_reference=optional_text_field(fields, "operator_reference"),
             nonce=text_field(fields, "nonce", MAX_ID_CHARS),
+            reason=optional_text_field(fields, "reason"),
         )
     except MalformedBodyError as error:
         raise MalformedCallbackError(str(error)) from None

@@ -24,6 +24,7 @@ from smsgw.commands.errors import (
     UnknownCommandError,
     UnknownLanguageError,
 )
+from smsgw.commands.examples import pay_example
 from smsgw.commands.model import (
     Command,
     Confirm,
@@ -37,7 +38,7 @@ from smsgw.commands.model import (
 )
 from smsgw.commands.parser import MAX_COMMAND_CHARS, parse_command, parse_with
 from smsgw.commands.plates import PlateRules, fold_plate, plate_rules
-from smsgw.commands.settings import DEFAULT_MAX_HOURS, ParseSettings
+from smsgw.commands.settings import DEFAULT_MAX_HOURS, ParseSettings, ZoneExample
 from smsgw.commands.text import format_command
 
 __all__ = [
@@ -69,9 +70,11 @@ __all__ = [
     "StopFormatError",
     "UnknownCommandError",
     "UnknownLanguageError",
+    "ZoneExample",
     "fold_plate",
     "format_command",
     "parse_command",
     "parse_with",
+    "pay_example",
     "plate_rules",
 ]

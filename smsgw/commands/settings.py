@@ -12,9 +12,20 @@ DEFAULT_MAX_HOURS = 24
 
 
 @dataclass(frozen=True, slots=True)
+class ZoneExample:
+    """What an example command needs to know of a zone."""
+
+    number: str
+    country: str  # whose plates park there: "ru", "kz"
+    max_hours: int = DEFAULT_MAX_HOURS
+
+
+@dataclass(frozen=True, slots=True)
 class ParseSettings:
     plates: PlateRules = field(default_factory=plate_rules)
     max_hours: int = DEFAULT_MAX_HOURS
+    # the deployment's zones, in configuration order: examples are built from them
+    zones: tuple[ZoneExample, ...] = ()
 
     def __post_init__(self) -> None:
         if self.max_hours < 1:

@@ -2,21 +2,20 @@
 
 The billing rule, precisely:
 
-1. The interval [start, end) is cut into billing steps counted from `start`
-   (start, start + step, start + 2·step, …; the last step may be cut short by `end`).
-2. A step that holds any paid time (see `tariffs.paid_intervals`) is charged as a whole
-   step; a step wholly in free time (night, Sunday, holiday) costs nothing.
-   `paid_minutes` = charged steps × step minutes.
-3. amount = ceil(paid_minutes × price_per_hour.minor / 60), rounded up to the minor unit
-   once, over the whole interval.
+1. The paid stretches of [start, end) (see `tariffs.paid_intervals`) are added up, to
+   the second: a stay that runs into the free night, over a lunch break or across a
+   holiday counts only the paid time it covers.
+2. That sum is rounded up ONCE to the zone's billing step: `paid_minutes`. In a
+   60-minute zone paid 08:00–20:00, 19:30 + 13 h covers 30 + 30 paid minutes and is
+   charged one hour, not two (each stretch rounded by itself would make two).
+3. amount = ceil(paid_minutes × price_per_hour.minor / 60), rounded up to the minor unit,
+   or to whole currency units in a zone with `round_to_whole`.
 
-Why steps counted from the start: charged minutes are then exactly additive over
-adjacent intervals split at start + k·step (an extension adds whole hours to a session,
-so it always splits there), whereas rounding per paid stretch or over the whole
-interval is not. The amount's single rounding keeps it within one minor unit of the
-sum of the parts; extensions are therefore priced as the difference of whole-session
-prices (`extension_price`), so a session's prepaid money is always exactly
-price(start, end) and a refund can never go negative.
+A session is always priced as a whole: an extension costs the price of the extended
+session minus what was already paid (`extension_price`), and an early stop keeps the
+price of [start, stop) and returns the rest (`refund_for_stop`). So the money a session
+took is exactly the price of the time it ran, rounded once, and a refund can never be
+negative (the price never shrinks as the end moves later).
 
 Durations are absolute (elapsed) time: H hours bought at `start` end at start + H·3600 s
 whatever the wall clock does at a DST change in between.
@@ -27,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from smsgw.domain.money import Money
+from smsgw.domain.money import Money, minor_unit_digits
 from smsgw.domain.tariffs import MINUTES_PER_HOUR, Zone, as_utc, paid_intervals
 
 
@@ -69,24 +68,23 @@ def price(zone: Zone, start: datetime, end: datetime) -> Quote:
     )
 
 
+def paid_time(zone: Zone, start: datetime, end: datetime) -> timedelta:
+    """The paid time [start, end) covers, summed over its paid stretches."""
+    return sum((high - low for low, high in paid_intervals(zone, as_utc(start), end)), timedelta())
+
+
 def charged_steps(zone: Zone, start: datetime, end: datetime) -> int:
-    """How many billing steps of [start, end), counted from start, hold paid time."""
-    start_utc = as_utc(start)
-    step = zone.step
-    count = 0
-    next_uncounted = 0  # paid stretches are sorted, so step indices only grow
-    for low, high in paid_intervals(zone, start_utc, end):
-        first = max((low - start_utc) // step, next_uncounted)
-        past_last = _ceil_div(high - start_utc, step)
-        if past_last > first:
-            count += past_last - first
-            next_uncounted = past_last
-    return count
+    """The paid time of [start, end), summed, in billing steps rounded up once."""
+    return _ceil_div(paid_time(zone, start, end), zone.step)
 
 
 def amount_for_minutes(zone: Zone, paid_minutes: int) -> Money:
     price_minor = zone.price_per_hour.minor
-    return Money(_ceil_int(paid_minutes * price_minor, MINUTES_PER_HOUR), zone.currency)
+    minor = _ceil_int(paid_minutes * price_minor, MINUTES_PER_HOUR)
+    if zone.round_to_whole:
+        unit = 10 ** minor_unit_digits(zone.currency)
+        minor = _ceil_int(minor, unit) * unit
+    return Money(minor, zone.currency)
 
 
 def end_for(zone: Zone, start: datetime, hours: int) -> datetime:
@@ -96,25 +94,27 @@ def end_for(zone: Zone, start: datetime, hours: int) -> datetime:
     return (as_utc(start) + timedelta(hours=hours)).astimezone(zone.tz)
 
 
-def extension_price(zone: Zone, start: datetime, old_end: datetime, new_end: datetime) -> Money:
-    """What moving a session's end from old_end to new_end costs (whole-session difference)."""
-    added = price(zone, start, new_end).amount - price(zone, start, old_end).amount
+def extension_price(
+    zone: Zone, start: datetime, old_end: datetime, new_end: datetime, paid: Money | None = None
+) -> Money:
+    """What moving a session's end from old_end to new_end costs: the extended session's
+    price minus what was already paid (by default, the price of [start, old_end))."""
+    already = price(zone, start, old_end).amount if paid is None else paid
+    added = price(zone, start, new_end).amount - already
     return added if not added.is_negative else Money.zero(zone.currency)
 
 
 def billed_until(zone: Zone, start: datetime, end: datetime, stop: datetime) -> datetime:
-    """The stop time rounded up to the billing step from start, within [start, end]."""
+    """Where an early stop's billing ends: the stop itself, within [start, end]. The
+    used time's paid minutes are rounded up to the step once, by `price`."""
     start_utc, end_utc, stop_utc = as_utc(start), as_utc(end), as_utc(stop)
-    if stop_utc <= start_utc:
-        return start_utc.astimezone(zone.tz)
-    rounded = start_utc + zone.step * _ceil_div(stop_utc - start_utc, zone.step)
-    return min(rounded, end_utc).astimezone(zone.tz)
+    return min(max(stop_utc, start_utc), end_utc).astimezone(zone.tz)
 
 
 def refund_for_stop(
     zone: Zone, start: datetime, end: datetime, stop: datetime, prepaid: Money
 ) -> Refund:
-    """Unused money = prepaid − price(start, stop rounded up to the step), 0 ≤ it ≤ prepaid."""
+    """Unused money = prepaid − price(start, stop), 0 ≤ it ≤ prepaid."""
     if prepaid.is_negative:
         raise ValueError("prepaid must not be negative")
     until = billed_until(zone, start, end, stop)

@@ -37,11 +37,11 @@ class DomainError(Exception):
 
 
 class UnknownZoneError(DomainError):
-    reply_key = "zone.unknown"  # {zone}
+    reply_key = "zone.unknown"  # {zone, example}: the example names a zone that exists
 
 
 class TooManyHoursError(DomainError):
-    reply_key = "hours.too_many"  # {max_hours}
+    reply_key = "hours.too_many"  # {max_hours, example}
 
 
 # --- paying ----------------------------------------------------------------------------
@@ -52,15 +52,25 @@ class NothingToPayError(DomainError):
 
 
 class PlateAlreadyActiveError(DomainError):
-    reply_key = "pay.already_active"  # {plate, end, example}
+    reply_key = "pay.already_active"  # {zone, plate, end, example}: to the phone that paid
+
+
+class PlateAlreadyPaidError(DomainError):
+    reply_key = "pay.already_paid"  # {zone, plate, end}: to any other phone, no advice
 
 
 class ChargePendingExistsError(DomainError):
-    reply_key = "pay.pending_exists"  # {}
+    reply_key = "pay.pending_exists"  # {amount, operator_number}
 
 
 class NothingPendingToConfirmError(DomainError):
     reply_key = "confirm.nothing_pending"  # {}
+
+
+class AnswerTheOperatorError(DomainError):
+    """`1`/`0` to the short number while the operator asks from its own number."""
+
+    reply_key = "confirm.answer_operator"  # {amount, operator_number}
 
 
 # --- extending and stopping ------------------------------------------------------------
@@ -75,7 +85,7 @@ class AmbiguousExtendError(DomainError):
 
 
 class ExtensionTooLongError(DomainError):
-    reply_key = "extend.too_long"  # {max_hours}
+    reply_key = "extend.too_long"  # {max_hours, example?}: the longest extension that fits
 
 
 class NoSessionToStopError(DomainError):
@@ -91,6 +101,12 @@ class AmbiguousStopError(DomainError):
 
 class OperatorUnsupportedError(DomainError):
     reply_key = "operator.unsupported"  # {operator}
+
+
+class OperatorOtherCurrencyError(DomainError):
+    """The phone's operator bills in another currency than the zone (MTS in Almaty)."""
+
+    reply_key = "operator.other_currency"  # {zone, city, operator}
 
 
 class LimitError(DomainError):

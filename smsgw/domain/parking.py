@@ -12,9 +12,9 @@ Choices made here:
 - A session's interval is fixed when it is planned: it starts at the `now` of the pay
   command and ends `hours` later (elapsed time, see billing.end_for). Confirming the
   charge a little later does not move it; that interval is what the driver was quoted.
-- `prepaid` is always the price of [start, end) (extensions are priced as the
-  difference of whole-session prices), so a stop refunds prepaid − price(start, stop
-  rounded up to the step), which is never negative.
+- `prepaid` is always the price of [start, end), its paid minutes rounded once
+  (an extension costs the extended session's price minus what was paid), so a stop
+  refunds prepaid − price(start, stop), which is never negative.
 - Money: the parking account pays first; only the shortfall is charged to the phone,
   and a shortfall below the operator's minimum is charged as the minimum, the excess
   staying on the account (`min_charge_excess`). Ledger moves (`post_*` below):
@@ -153,7 +153,7 @@ class StopPlan:
     session_id: str
     plate: str
     stopped_at: datetime
-    billed_until: datetime  # the stop rounded up to the zone's billing step
+    billed_until: datetime  # where the used time ends (the stop, within the session)
     used: Money
     refund: Money  # back to the parking account, never to the phone
 
@@ -278,9 +278,15 @@ def plan_extension(
     if not session.is_running(now):
         raise NoSessionToExtendError()
     new_end = end_for(zone, session.end, hours)
-    if as_utc(new_end) - as_utc(session.start) > timedelta(hours=zone.max_hours):
+    longest = timedelta(hours=zone.max_hours)
+    if as_utc(new_end) - as_utc(session.start) > longest:
+        left = (longest - (as_utc(session.end) - as_utc(session.start))) // timedelta(hours=1)
+        if left >= 1:  # show the longest extension that still fits
+            raise ExtensionTooLongError(
+                max_hours=zone.max_hours, example=extend_example(session.plate, left)
+            )
         raise ExtensionTooLongError(max_hours=zone.max_hours)
-    added = extension_price(zone, session.start, session.end, new_end)
+    added = extension_price(zone, session.start, session.end, new_end, session.prepaid)
     funding = fund(added, balance, operator_minimum)
     return ExtensionPlan(
         **_funding_fields(funding),

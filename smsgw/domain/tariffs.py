@@ -58,6 +58,9 @@ class Zone:
     holidays: frozenset[date] = frozenset()
     step_minutes: int = DEFAULT_STEP_MINUTES
     max_hours: int = DEFAULT_MAX_HOURS
+    # prices rounded up to whole currency units (tenge have no coins for tiyn)
+    round_to_whole: bool = False
+    city: str = ""  # named in replies that send a driver elsewhere; default: the name
 
     def __post_init__(self) -> None:
         if self.step_minutes < 1 or MINUTES_PER_HOUR % self.step_minutes:
@@ -75,6 +78,10 @@ class Zone:
     @property
     def currency(self) -> str:
         return self.price_per_hour.currency
+
+    @property
+    def city_name(self) -> str:
+        return self.city or self.name
 
     @property
     def step(self) -> timedelta:
@@ -157,6 +164,8 @@ ZONE_KEYS = frozenset(
         "holidays",
         "holiday_calendar",
         "paid",
+        "round_to_whole",
+        "city",
     }
 )
 WINDOW_KEYS = frozenset({"days", "from", "to"})
@@ -211,7 +220,23 @@ def _zone_from_entry(
         holidays=_zone_holidays(key, entry, calendars),
         step_minutes=step,
         max_hours=max_hours,
+        round_to_whole=_bool_setting(key, entry, "round_to_whole", default=False),
+        city=_optional_str(key, entry, "city"),
     )
+
+
+def _optional_str(key: str, entry: Mapping[str, object], name: str) -> str:
+    value = entry.get(name, "")
+    if not isinstance(value, str):
+        raise ConfigError(f"{key}.{name}", f"must be a string, got {value!r}")
+    return value.strip()
+
+
+def _bool_setting(key: str, entry: Mapping[str, object], name: str, *, default: bool) -> bool:
+    value = entry.get(name, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}.{name}", f"must be true or false, got {value!r}")
+    return value
 
 
 def _table(key: str, value: object) -> Mapping[str, object]:

@@ -1,33 +1,45 @@
-"""How facts look in a reply: money with its currency sign, zone-local times."""
+"""How facts look in a reply: money as each language writes it, zone-local times.
+
+Money: RU and KK write `120,50 ₽` and `1 500 ₸` (decimal comma, thousands grouped by a
+plain space from 1 000, the currency sign after); EN writes `120.50 RUB` and `1500 KZT`.
+A plain space, not U+00A0: it is in the GSM 03.38 alphabet and in UCS-2 alike, so it
+never changes the encoding a reply needs, and handsets show it the same. The EN
+replies carry the ISO code instead of the sign because ₽ and ₸ are not GSM 03.38
+characters: one of them would turn a 160-character English SMS into a 70-character
+UCS-2 one. Minor units are shown only when there are some: `120 ₽`, `0,05 ₽`.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from smsgw.domain.language import Language
 from smsgw.domain.money import Money
 
 CURRENCY_SIGNS = {"RUB": "₽", "KZT": "₸", "USD": "$", "EUR": "€"}
 # minor units per major unit; every currency smsgw bills in has 100
 MINOR_DIGITS = {"RUB": 2, "KZT": 2, "USD": 2, "EUR": 2}
-# from this many major units, thousands are grouped: 14 999 ₽, but 1234.50 ₽
-GROUPING_FROM = 10_000
+# RU and KK group thousands from this many major units: 1 500 ₸, 14 999 ₽
+GROUPING_FROM = 1_000
+THOUSANDS_SEPARATOR = " "
 
 
-def format_money(amount: Money) -> str:
-    """`120 ₽`, `120.50 ₽`, `14 999 ₽`: kopecks shown only when there are some."""
+def format_money(amount: Money, language: Language | str = Language.RU) -> str:
+    """`120,50 ₽` / `1 500 ₸` (RU, KK) or `120.50 RUB` / `1500 KZT` (EN)."""
     digits = MINOR_DIGITS.get(amount.currency, 2)
     major, minor = divmod(abs(amount.minor), 10**digits)
-    text = _grouped(major)
-    if minor:
-        text += f".{minor:0{digits}d}"
     sign = "-" if amount.minor < 0 else ""
+    if Language(language) is Language.EN:
+        text = str(major) + (f".{minor:0{digits}d}" if minor else "")
+        return f"{sign}{text} {amount.currency}"
+    text = _grouped(major) + (f",{minor:0{digits}d}" if minor else "")
     return f"{sign}{text} {CURRENCY_SIGNS.get(amount.currency, amount.currency)}"
 
 
 def _grouped(major: int) -> str:
     if major < GROUPING_FROM:
         return str(major)
-    return f"{major:,}".replace(",", " ")
+    return f"{major:,}".replace(",", THOUSANDS_SEPARATOR)
 
 
 def format_time(moment: datetime, now: datetime | None = None) -> str:

@@ -1,10 +1,10 @@
 """`render(key, language, **facts)`: the reply text for a key, with its facts filled in.
 
-Facts are shown by type: Money as `1234.50 ₽`, aware datetimes as zone-local `HH:MM`
-(with the date when it is not the day of the optional `now` fact), a Language by its
-name in the reply's language, a list of plates joined by commas, `sessions` one line
-each. A key or fact that is missing raises, naming both: a reply with a hole in it
-must never reach a driver.
+Facts are shown by type: Money as the reply's language writes it (`1 234,50 ₽`,
+`1234.50 RUB`), aware datetimes as zone-local `HH:MM` (with the date when it is not the
+day of the optional `now` fact), a Language by its name in the reply's language, a list
+of plates joined by commas, `sessions` one line each. A key or fact that is missing
+raises, naming both: a reply with a hole in it must never reach a driver.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def _shown(key: str, name: str, value: object, texts: LanguageTexts, now: dateti
     if name == "sessions" and isinstance(value, Iterable) and not isinstance(value, str):
         return texts.list_separator.join(_session_line(key, item, texts, now) for item in value)
     if isinstance(value, Money):
-        return format_money(value)
+        return format_money(value, texts.language)
     if isinstance(value, datetime):
         try:
             return format_time(value, now)

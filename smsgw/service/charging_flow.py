@@ -30,7 +30,9 @@ from smsgw.charging.callbacks import (
 )
 from smsgw.charging.signing import secret_bytes
 from smsgw.domain.charges import Charge, ChargeEvent, ChargeState, is_expired, is_pending
+from smsgw.domain.language import Language
 from smsgw.observability import Metrics
+from smsgw.replies import render
 from smsgw.service.payments import ChargePurpose, is_waiting_for_subscriber
 from smsgw.service.ports import (
     ChargeAnswer,
@@ -56,6 +58,7 @@ EVENT_OF_OUTCOME: Mapping[ChargeOutcome, ChargeEvent] = {
     ChargeOutcome.FAILED: ChargeEvent.FAILED,
 }
 _SETTLED_ANSWER = {"status": "stored"}
+_LANGUAGES = frozenset(language.value for language in Language)
 
 
 class UnknownChargeError(LookupError):
@@ -166,7 +169,7 @@ class ChargeFlow:
         try:
             return await client.request_charge(
                 charge,
-                f"Parking {purpose.zone} {purpose.plate} {purpose.hours}h",
+                self._request_text(charge, purpose),
                 settings.callback_url(charge.operator_id),
                 confirmed_by_subscriber=purpose.asks_subscriber_ourselves,
             )
@@ -174,10 +177,25 @@ class ChargeFlow:
             log.warning("charge_request_error", charge_id=charge.id, error=repr(error))
             return ChargeAnswer(ChargeOutcome.UNKNOWN, detail=repr(error))
 
+    def _request_text(self, charge: Charge, purpose: ChargePurpose) -> str:
+        """What the operator shows the subscriber: zone, plate, hours and amount, in the
+        phone's language (the deployment's default for charges stored without one)."""
+        chosen = Language(purpose.language) if purpose.language in _LANGUAGES else None
+        return render(
+            "charge.request",
+            self._deployment.language_for(chosen),
+            zone=purpose.zone,
+            plate=purpose.plate,
+            hours=purpose.hours,
+            amount=charge.amount,
+        )
+
     async def on_answer(self, charge_id: str, answer: ChargeAnswer) -> Settlement | None:
         event = EVENT_OF_OUTCOME.get(answer.outcome)
         if event is not None:
-            return await self.settle(charge_id, event, answer.operator_reference)
+            return await self.settle(
+                charge_id, event, answer.operator_reference, reason=answer.reason
+            )
         now, seed = self._clock.now(), self._ids()
 
         async def work(tx: Tx) -> UnitReport | None:
@@ -201,6 +219,7 @@ class ChargeFlow:
         reference: str | None = None,
         *,
         callback: ChargeCallback | None = None,
+        reason: str | None = None,
     ) -> Settlement:
         """Apply an answer in one unit of work. With `callback`, its nonce is remembered
         in the same unit, so a callback that fails to apply can be sent again."""
@@ -213,7 +232,7 @@ class ChargeFlow:
             stored = await tx.get_charge(charge_id)
             if unit is None or stored is None:
                 raise UnknownChargeError(charge_id)
-            result = await settle(unit, stored, event, reference)
+            result = await settle(unit, stored, event, reference, reason)
             return result, UnitReport.of(unit)
 
         result, report = await self._store.transact(work)
@@ -244,6 +263,7 @@ class ChargeFlow:
                 EVENT_OF_OUTCOME[callback.outcome],
                 callback.operator_reference,
                 callback=callback,
+                reason=callback.reason,
             )
         except UnknownChargeError:
             return _refusal(UnknownChargeCallbackError(f"no charge {callback.charge_id}"))

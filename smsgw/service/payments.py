@@ -5,10 +5,11 @@ itself with its deadline and its retry job.
 A charge's `details` (stored with it, JSON) say what to do when it is confirmed:
 
     {"action": "pay", "session_id": …, "zone": …, "plate": …, "hours": 2,
-     "price": 12000, "excess": 0, "confirmation": "operator"}
+     "price": 12000, "excess": 0, "confirmation": "operator", "language": "ru"}
     {"action": "extend", "session_id": …, …same keys}
 
-Amounts there are minor units in the charge's currency.
+Amounts there are minor units in the charge's currency; `language` is the phone's, for
+the request text the operator shows (absent in charges stored before it was kept).
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from smsgw.domain.charges import Charge, ChargeState, new_charge
-from smsgw.domain.errors import ChargePendingExistsError, OperatorUnsupportedError
+from smsgw.domain.errors import (
+    ChargePendingExistsError,
+    OperatorOtherCurrencyError,
+    OperatorUnsupportedError,
+)
 from smsgw.domain.limits import Usage, check_limits, usage_periods
 from smsgw.domain.money import Money
 from smsgw.domain.operators import ConfirmationMode, OperatorPolicy, ensure_supported
@@ -44,9 +49,11 @@ class ChargePurpose:
     price: Money
     excess: Money  # charged above the shortfall (the operator's minimum); stays on account
     confirmation: ConfirmationMode
+    language: str = ""  # the phone's reply language when it paid
 
     def to_details(self) -> dict[str, object]:
         return {
+            "language": self.language,
             "action": self.action,
             "session_id": self.session_id,
             "zone": self.zone,
@@ -68,6 +75,7 @@ class ChargePurpose:
             price=Money(_number(details, "price"), currency),
             excess=Money(_number(details, "excess"), currency),
             confirmation=ConfirmationMode(_text(details, "confirmation")),
+            language=str(details.get("language") or ""),
         )
 
     @property
@@ -106,15 +114,40 @@ def operator_minimum(policy: OperatorPolicy, zone: Zone) -> Money | None:
 
 async def refuse_if_charge_pending(unit: Unit) -> None:
     """One charge per phone at a time, and no payment from the account meanwhile: the
-    pending one was planned on the account's balance and must still find it there."""
-    if await unit.tx.pending_charge(unit.msisdn) is not None:
-        raise ChargePendingExistsError()
+    pending one was planned on the account's balance and must still find it there. The
+    refusal says where the pending one is answered."""
+    stored = await unit.tx.pending_charge(unit.msisdn)
+    if stored is not None:
+        purpose = ChargePurpose.from_details(stored.details, stored.charge.amount.currency)
+        raise ChargePendingExistsError(
+            amount=stored.charge.amount,
+            operator_number=answer_number(unit, stored.charge.operator_id, purpose),
+        )
+
+
+def answer_number(unit: Unit, operator_id: str, purpose: ChargePurpose) -> str:
+    """Where the subscriber answers a charge's confirmation request: our short number in
+    gateway mode, else the operator's own service number."""
+    if purpose.asks_subscriber_ourselves:
+        return unit.settings.short_number
+    policy = unit.deployment.policy(operator_id)
+    fallback = policy.name if policy is not None else operator_id
+    return unit.settings.operator_numbers.get(operator_id, fallback)
+
+
+def ensure_currency(policy: OperatorPolicy, zone: Zone) -> None:
+    """A phone pays only in its operator's currency: an MTS number cannot pay in tenge."""
+    if policy.currency != zone.currency:
+        raise OperatorOtherCurrencyError(
+            zone=zone.number, city=zone.city_name, operator=policy.name
+        )
 
 
 async def ensure_chargeable(unit: Unit, policy: OperatorPolicy, zone: Zone, amount: Money) -> None:
-    """Refuse a charge the operator cannot take: no charging API for it, another currency,
-    or one of its limits (the reply names the limit)."""
-    if policy.currency != zone.currency or not unit.can_charge(policy.id):
+    """Refuse a charge the operator cannot take: another currency, no charging API for
+    it, or one of its limits (the reply names the limit)."""
+    ensure_currency(policy, zone)
+    if not unit.can_charge(policy.id):
         raise OperatorUnsupportedError(operator=policy.name)
     usage = await _usage(unit, policy, unit.now)
     broken = check_limits(policy, amount, usage)
@@ -144,6 +177,7 @@ def purpose_for(
     hours: int,
     funding: Funding,
     policy: OperatorPolicy,
+    language: str = "",
 ) -> ChargePurpose:
     return ChargePurpose(
         action=action,
@@ -154,6 +188,7 @@ def purpose_for(
         price=funding.price,
         excess=funding.min_charge_excess,
         confirmation=policy.confirmation,
+        language=language,
     )
 
 

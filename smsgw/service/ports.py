@@ -292,6 +292,8 @@ class ChargeAnswer:
     outcome: ChargeOutcome
     operator_reference: str | None = None
     detail: str = ""
+    # why a charge failed, in the protocol's words (docs/operator-charging.md)
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +305,7 @@ class ChargeCallback:
     outcome: ChargeOutcome  # CONFIRMED, DECLINED or FAILED
     operator_reference: str | None
     nonce: str
+    reason: str | None = None  # why it failed, in the protocol's words
 
 
 class ChargingGateway(Protocol):

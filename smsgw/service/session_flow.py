@@ -7,6 +7,7 @@ so posting one again in a replayed unit returns the one already posted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from smsgw.domain import ledger
@@ -24,6 +25,7 @@ from smsgw.domain.parking import (
     expire,
     extend,
     extension_transaction,
+    plan_stop,
     refund_transaction,
     reminder_due_at,
     stop,
@@ -94,6 +96,34 @@ async def stop_session(unit: Unit, session: ParkingSession, plan: StopPlan) -> P
     await _post(unit, refund_transaction(session, plan))
     await unit.tx.cancel_jobs(session.id)
     return stopped
+
+
+@dataclass(frozen=True, slots=True)
+class MovedOut:
+    """A plate's session stopped because it was paid for in another zone."""
+
+    zone: str
+    refund: Money  # went to the old session's payer's parking account
+
+
+async def move_out(unit: Unit, session: ParkingSession) -> MovedOut:
+    """Stop the plate's running session in another zone, as `S` would: the unused money
+    goes to the parking account of the phone that paid it (maybe not this one)."""
+    zone = zone_of(unit, session)
+    plan = plan_stop(session, zone, unit.now)
+    await stop_session(unit, session, plan)
+    if session.phone != unit.msisdn:  # its payer learns why the parking stopped
+        await unit.notify(
+            session.phone,
+            f"moved:{session.id}",
+            "session.moved_away",
+            zone=session.zone,
+            plate=session.plate,
+            end=as_utc(plan.stopped_at).astimezone(zone.tz),
+            refund=plan.refund,
+            balance=await unit.tx.balance(Account.phone(session.phone, zone.currency)),
+        )
+    return MovedOut(zone=session.zone, refund=plan.refund)
 
 
 async def close_if_ended(unit: Unit, session: ParkingSession) -> ParkingSession:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from smsgw.commands import ParseSettings
+from smsgw.commands import ParseSettings, ZoneExample
 from smsgw.domain.language import Language
 from smsgw.domain.operators import OperatorPolicy
 from smsgw.domain.tariffs import Zone
@@ -110,6 +110,14 @@ class Deployment:
     operators: Mapping[str, OperatorPolicy]
     settings: ServiceSettings = field(default_factory=ServiceSettings)
 
+    def __post_init__(self) -> None:
+        # the examples in replies name this deployment's zones (commands/examples.py)
+        parse = self.settings.parse
+        if not parse.zones and self.zones:
+            examples = tuple(zone_example(zone) for zone in self.zones.values())
+            settings = replace(self.settings, parse=replace(parse, zones=examples))
+            object.__setattr__(self, "settings", settings)
+
     def policy(self, operator_id: str | None) -> OperatorPolicy | None:
         if operator_id is None:
             return None
@@ -127,3 +135,15 @@ class Deployment:
 
     def language_for(self, chosen: Language | None) -> Language:
         return chosen or self.settings.default_language
+
+
+# whose plates park in a zone, told by the money it is paid in
+PLATE_COUNTRY_OF_CURRENCY: Mapping[str, str] = {"RUB": "ru", "KZT": "kz"}
+
+
+def zone_example(zone: Zone) -> ZoneExample:
+    return ZoneExample(
+        number=zone.number,
+        country=PLATE_COUNTRY_OF_CURRENCY.get(zone.currency, "ru"),
+        max_hours=zone.max_hours,
+    )

@@ -17,6 +17,7 @@ from enum import StrEnum
 
 import structlog
 
+from smsgw.charging.protocol import Reason, reason_of
 from smsgw.domain.charges import (
     Charge,
     ChargeEvent,
@@ -34,13 +35,20 @@ from smsgw.domain.parking import (
     plan_extension,
 )
 from smsgw.domain.tariffs import as_utc
-from smsgw.service.payments import ACTION_EXTEND, ChargePurpose, is_waiting_for_subscriber
+from smsgw.service.payments import (
+    ACTION_EXTEND,
+    ChargePurpose,
+    answer_number,
+    is_waiting_for_subscriber,
+)
 from smsgw.service.ports import Job, JobKind, StoredCharge
 from smsgw.service.session_flow import (
+    MovedOut,
     close_if_ended,
     credit_charge,
     extend_session,
     job_id,
+    move_out,
     phone_balance,
     start_session,
 )
@@ -52,6 +60,15 @@ _CLOSING_REPLIES = {
     ChargeState.DECLINED: "pay.declined",
     ChargeState.FAILED: "pay.failed",
     ChargeState.EXPIRED: "pay.expired",
+}
+# a failed charge's reply by the operator's reason (docs/operator-charging.md)
+_REASON_REPLIES = {
+    Reason.DECLINED: "pay.declined",
+    Reason.INSUFFICIENT_FUNDS: "pay.insufficient_funds",
+    Reason.OPERATOR_LIMIT: "pay.operator_limit",
+    Reason.SUBSCRIBER_BARRED: "pay.barred",
+    Reason.TIMEOUT: "pay.expired",
+    Reason.UNKNOWN: "pay.failed",
 }
 _STAGES = {
     ChargeState.AWAITING_CONFIRMATION: "accepted",
@@ -82,7 +99,11 @@ def reply_id(charge: Charge, state: ChargeState) -> str:
 
 
 async def settle(
-    unit: Unit, stored: StoredCharge, event: ChargeEvent, reference: str | None = None
+    unit: Unit,
+    stored: StoredCharge,
+    event: ChargeEvent,
+    reference: str | None = None,
+    reason: str | None = None,
 ) -> Settlement:
     charge = stored.charge
     try:
@@ -103,7 +124,7 @@ async def settle(
         return await _confirmed(unit, stored)
     if step.target is ChargeState.AWAITING_CONFIRMATION:
         return Settlement.UNCHANGED
-    await _closed(unit, stored, step.target)
+    await _closed(unit, stored, step.target, reason)
     return Settlement.CLOSED
 
 
@@ -141,12 +162,15 @@ async def _apply_payment(unit: Unit, charge: Charge, purpose: ChargePurpose) -> 
         or unit.now >= as_utc(session.end)
     ):
         return await _credit_only(unit, charge, purpose, "pay.credited_late", session)
-    if await _plate_taken_by_another(unit, session):
+    other = await _plate_running_elsewhere(unit, session)
+    if other is not None and other.zone == session.zone:
         return await _credit_only(unit, charge, purpose, "pay.credited_plate_busy", session)
     balance = await phone_balance(unit, zone.currency)
     if balance < session.prepaid:  # cannot happen while payments wait for pending charges
         log.error("charge_short_of_price", charge_id=charge.id, session_id=session.id)
         return await _credit_only(unit, charge, purpose, "pay.credited_late", session)
+    # the car moved zones: the old session stops as the new one starts
+    moved: MovedOut | None = await move_out(unit, other) if other is not None else None
     active = activate(session)
     await start_session(unit, active, is_new=False)
     facts: dict[str, object] = {
@@ -154,9 +178,17 @@ async def _apply_payment(unit: Unit, charge: Charge, purpose: ChargePurpose) -> 
         "plate": session.plate,
         "end": local_time(active.end, zone),
         "amount": session.prepaid,
-        "balance": balance - session.prepaid,
+        "balance": await phone_balance(unit, zone.currency),
     }
-    if purpose.excess.is_positive:
+    if moved is not None:
+        await unit.reply_once(
+            reply_id(charge, ChargeState.CONFIRMED),
+            "pay.moved",
+            old_zone=moved.zone,
+            refund=moved.refund,
+            **facts,
+        )
+    elif purpose.excess.is_positive:
         await unit.reply_once(
             reply_id(charge, ChargeState.CONFIRMED),
             "pay.started_min_charge",
@@ -168,12 +200,13 @@ async def _apply_payment(unit: Unit, charge: Charge, purpose: ChargePurpose) -> 
     return Settlement.APPLIED
 
 
-async def _plate_taken_by_another(unit: Unit, session: ParkingSession) -> bool:
+async def _plate_running_elsewhere(unit: Unit, session: ParkingSession) -> ParkingSession | None:
+    """The plate's other running session (paid meanwhile, or the one being moved from)."""
     other = await unit.tx.active_session_for_plate(session.plate)
     if other is None or other.id == session.id:
-        return False
+        return None
     other = await close_if_ended(unit, other)
-    return other.state is SessionState.ACTIVE
+    return other if other.state is SessionState.ACTIVE else None
 
 
 async def _apply_extension(unit: Unit, charge: Charge, purpose: ChargePurpose) -> Settlement:
@@ -197,6 +230,7 @@ async def _apply_extension(unit: Unit, charge: Charge, purpose: ChargePurpose) -
         return await _credit_only(unit, charge, purpose, "extend.credited_ended")
     extended = await extend_session(unit, session, plan, extension_id=charge.id)
     facts: dict[str, object] = {
+        "zone": zone.number,
         "plate": session.plate,
         "end": local_time(extended.end, zone),
         "amount": plan.price,
@@ -229,7 +263,17 @@ async def _credit_only(
     return Settlement.CREDITED
 
 
-async def _closed(unit: Unit, stored: StoredCharge, target: ChargeState) -> None:
+def _must_remain(unit: Unit, charge: Charge) -> dict[str, object]:
+    """What the operator keeps on the phone (Beeline: 10 RUB), for the
+    insufficient-funds reply; nothing for operators without such a rule."""
+    policy = unit.deployment.policy(charge.operator_id)
+    floor = policy.limits.must_remain if policy is not None else None
+    return {} if floor is None else {"must_remain": floor}
+
+
+async def _closed(
+    unit: Unit, stored: StoredCharge, target: ChargeState, reason: str | None
+) -> None:
     charge = stored.charge
     purpose = ChargePurpose.from_details(stored.details, charge.amount.currency)
     await unit.tx.cancel_jobs(charge.id)
@@ -237,12 +281,17 @@ async def _closed(unit: Unit, stored: StoredCharge, target: ChargeState) -> None
         session = await unit.tx.get_session(purpose.session_id)
         if session is not None and session.state is SessionState.AWAITING_PAYMENT:
             await unit.tx.update_session(cancel(session, unit.now))
+    key = _CLOSING_REPLIES[target]
+    if target is ChargeState.FAILED:
+        key = _REASON_REPLIES[reason_of(reason)]
     await unit.reply_once(
         reply_id(charge, target),
-        _CLOSING_REPLIES[target],
+        key,
         zone=purpose.zone,
         plate=purpose.plate,
         amount=charge.amount,
+        operator_number=answer_number(unit, charge.operator_id, purpose),
+        **_must_remain(unit, charge),
     )
     if target is ChargeState.EXPIRED and not is_waiting_for_subscriber(charge, purpose):
         # the operator may still take the money after our timeout: keep asking a while

@@ -109,6 +109,29 @@ class Unit:
     def after_commit(self, action: PostCommit) -> None:
         self.actions.append(action)
 
+    async def notify(self, msisdn: str, outbox_id: str, key: str, /, **facts: object) -> None:
+        """Queue a text to another phone this unit's work concerns (the payer of a session
+        another phone moved to a new zone), in that phone's language, through the operator
+        it was last seen on. A second text under the same id is dropped."""
+        profile = await self.tx.get_phone(msisdn)
+        language = self.deployment.language_for(profile.language if profile else None)
+        operator_id = (profile.operator_id if profile else None) or self.operator_id or ""
+        try:
+            text = render(key, language, now=self.now, **facts)
+        except ReplyError:
+            log.error("reply_unrenderable", reply_key=key, facts=sorted(facts))
+            return
+        sms = OutboundSms(
+            outbox_id=outbox_id,
+            operator_id=operator_id,
+            sender=self.deployment.settings.short_number,
+            receiver=msisdn,
+            text=text,
+            created_at=self.now,
+        )
+        if await self.tx.enqueue_outbound(sms):
+            self.replies_queued += 1
+
 
 def local_time(moment: datetime, zone: Zone | None) -> datetime:
     """A stored (UTC) time in the zone's own time, for replies and the ops API."""

@@ -27,7 +27,7 @@ def view(status: WireStatus, reason: str | None = None, charge_id: str = ID) -> 
     ],
 )
 def test_the_body_status_decides_a_2xx(status: WireStatus, outcome: ChargeOutcome) -> None:
-    expected = ChargeAnswer(outcome, "REF-1", "why")
+    expected = ChargeAnswer(outcome, "REF-1", "why", reason="why")
 
     assert answer_to_request(ID, 202, view(status, "why")) == expected
     assert answer_to_request(ID, 200, view(status, "why")) == expected

@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 
 import aiohttp
 import orjson
 import pytest
 
-from simulator.operator import NoPendingConfirmationError, OperatorSimulator
+from simulator.operator import (
+    NoPendingConfirmationError,
+    OperatorSimulator,
+    bundled_must_remain,
+)
 from simulator.phones import PhoneBook, VirtualPhone
 from smsgw.charging.http_client import HttpChargingGateway
 from smsgw.charging.protocol import CHARGES_PATH
@@ -182,3 +187,46 @@ async def test_settle_waits_for_every_answering_phone(
 
     outcomes = {(c.charge_id, c.outcome) for c in receiver.received}
     assert outcomes == {("a", ChargeOutcome.CONFIRMED), ("b", ChargeOutcome.DECLINED)}
+
+
+def test_the_simulated_operators_read_what_must_remain_from_their_files() -> None:
+    assert bundled_must_remain("beeline") == Money(10_00, "RUB")
+    assert bundled_must_remain("mts") is None
+    assert bundled_must_remain("no-such-operator") is None
+
+
+async def test_beeline_keeps_10_rub_on_the_phone_and_says_why_it_refused(
+    clock: FakeClock, receiver: CallbackReceiver
+) -> None:
+    phones = PhoneBook([VirtualPhone("79031110001", "beeline", Money(100_00, "RUB"))])
+    sim = OperatorSimulator("beeline", SECRET, phones, clock=clock)
+    await sim.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            gateway = HttpChargingGateway(sim.base_url, SECRET, session, GUARD, clock=clock)
+            for charge_id, amount in (("too-much", 95_00), ("fits", 90_00)):
+                charge = replace(
+                    make_charge("79031110001", amount, charge_id), operator_id="beeline"
+                )
+                await gateway.request_charge(charge, "text", receiver.url, False)
+            await settled(sim)
+    finally:
+        await sim.close()
+
+    answers = {(c.charge_id, c.outcome, c.reason) for c in receiver.received}
+    assert answers == {
+        ("too-much", ChargeOutcome.FAILED, "insufficient_funds"),
+        ("fits", ChargeOutcome.CONFIRMED, None),
+    }
+    assert phones.require("79031110001").balance == Money(10_00, "RUB")
+
+
+async def test_a_barred_number_fails_with_its_reason(
+    gateway: HttpChargingGateway, operator: OperatorSimulator, receiver: CallbackReceiver
+) -> None:
+    operator.phones.require("79161110001").barred = True
+    await gateway.request_charge(make_charge("79161110001"), "t", receiver.url, False)
+    await settled(operator)
+    assert [(c.outcome, c.reason) for c in receiver.received] == [
+        (ChargeOutcome.FAILED, "subscriber_barred")
+    ]

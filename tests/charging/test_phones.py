@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.phones import (
+    BarredPhoneError,
     ConfirmationPolicy,
     InsufficientFundsError,
     PhoneBook,
@@ -29,6 +30,24 @@ def test_debit_takes_the_amount_or_nothing() -> None:
 
     assert phone.balance == rub(40_00)
     assert refused.value.reason == "insufficient_funds"
+
+
+def test_a_debit_leaves_what_the_operator_keeps_on_the_phone() -> None:
+    phone = VirtualPhone("79031234567", "beeline", rub(100_00))
+
+    with pytest.raises(InsufficientFundsError):
+        phone.debit(rub(95_00), must_remain=rub(10_00))  # would leave 5 RUB
+    phone.debit(rub(90_00), must_remain=rub(10_00))
+
+    assert phone.balance == rub(10_00)
+
+
+def test_a_barred_phone_pays_nothing() -> None:
+    phone = VirtualPhone("79031234567", "beeline", rub(100_00), barred=True)
+    with pytest.raises(BarredPhoneError) as refused:
+        phone.debit(rub(1_00))
+    assert refused.value.reason == "subscriber_barred"
+    assert phone.balance == rub(100_00)
 
 
 def test_top_up_and_invalid_amounts() -> None:

@@ -71,8 +71,8 @@ def at(tz: ZoneInfo, text: str) -> datetime:
         # minute step vs hour step on the same half-paid hour 18:30-19:30 (paid until 19/20)
         (ALMATY_ZONE, "2026-11-20T18:30", 1, 30, 5000),
         (ASTANA_ZONE, "2026-11-20T19:30", 1, 60, 15000),
-        # hour step through the night: two half-paid hours are two charged hours
-        (ASTANA_ZONE, "2026-11-20T19:30", 13, 120, 30000),
+        # hour step through the night: 30 + 30 paid minutes, summed, are one hour
+        (ASTANA_ZONE, "2026-11-20T19:30", 13, 60, 15000),
         # DST: Berlin springs forward 02:00->03:00 on 2026-03-29; 3 h bought are 3 real hours
         (BERLIN_ZONE, "2026-03-29T01:00", 3, 180, 18000),
         # Berlin falls back on 2026-10-25: 00:00 + 10 h ends 09:00 local, 08:00-09:00 paid
@@ -150,11 +150,11 @@ def test_price_refuses_reversed_and_naive_intervals() -> None:
     ("zone", "stop", "billed", "used_minor", "refund_minor"),
     [
         # hour step: 70 minutes used are billed as 2 hours of the 3 prepaid (seed 000)
-        (ASTANA_ZONE, "2026-11-20T11:10", "2026-11-20T12:00", 30000, 15000),
+        (ASTANA_ZONE, "2026-11-20T11:10", "2026-11-20T11:10", 30000, 15000),
         (ASTANA_ZONE, "2026-11-20T10:00", "2026-11-20T10:00", 0, 45000),
-        (ASTANA_ZONE, "2026-11-20T10:00:01", "2026-11-20T11:00", 15000, 30000),
+        (ASTANA_ZONE, "2026-11-20T10:00:01", "2026-11-20T10:00:01", 15000, 30000),
         # minute step (seed 004): 30 min 10 s used are billed as 31 minutes
-        (ALMATY_ZONE, "2026-11-20T10:30:10", "2026-11-20T10:31", 5167, 24833),
+        (ALMATY_ZONE, "2026-11-20T10:30:10", "2026-11-20T10:30:10", 5167, 24833),
         # a stop at or after the end refunds nothing
         (ALMATY_ZONE, "2026-11-20T14:00", "2026-11-20T13:00", 30000, 0),
     ],
@@ -184,9 +184,8 @@ def test_refund_is_capped_by_what_was_prepaid() -> None:
 def test_billed_until_never_passes_the_end() -> None:
     start = at(ALMATY, "2026-11-20T10:00")
     end = at(ALMATY, "2026-11-20T10:30")
-    stop = at(ALMATY, "2026-11-20T10:29:59")
-    astana_stop = billed_until(ASTANA_ZONE, start, end, stop)
-    assert astana_stop == end
+    assert billed_until(ASTANA_ZONE, start, end, end + timedelta(hours=1)) == end
+    assert billed_until(ASTANA_ZONE, start, end, start - timedelta(hours=1)) == start
 
 
 def test_extension_price_is_the_difference_of_whole_session_prices() -> None:
@@ -204,3 +203,36 @@ def test_extension_price_absorbs_rounding_of_the_parts() -> None:
     one, two = end_for(zone, start, 1), end_for(zone, start, 2)
     total = price(zone, start, one).amount + extension_price(zone, start, one, two)
     assert total == price(zone, start, two).amount
+
+
+def test_paid_stretches_are_summed_before_the_single_rounding() -> None:
+    """Astana's hour step, 08:00-20:00 paid: 19:30 + 13 h covers 30 + 30 paid minutes,
+    one hour (150 KZT), not two; same with a 15-minute step across a lunch break."""
+    start = at(ALMATY, "2026-11-20T19:30")
+    quote = price(ASTANA_ZONE, start, end_for(ASTANA_ZONE, start, 13))
+    assert (quote.paid_minutes, quote.amount) == (60, Money(15000, "KZT"))
+    lunch = Zone(
+        "5",
+        "lunch",
+        "Asia/Almaty",
+        Money(6000, "KZT"),
+        (PaidWindow(4, 9 * 60, 13 * 60), PaidWindow(4, 14 * 60, 18 * 60)),
+        step_minutes=15,
+    )
+    # 12:50-13:00 and 14:00-14:05: 15 paid minutes, one step
+    quote = price(lunch, at(ALMATY, "2026-11-20T12:50"), at(ALMATY, "2026-11-20T14:05"))
+    assert (quote.paid_minutes, quote.amount) == (15, Money(1500, "KZT"))
+
+
+def test_a_zone_rounding_to_whole_units_rounds_the_amount_up() -> None:
+    zone = Zone(
+        "7",
+        "t",
+        "Asia/Almaty",
+        Money(10000, "KZT"),
+        windows(range(7), 0, 24),
+        round_to_whole=True,
+    )
+    start = at(ALMATY, "2026-11-20T10:00")
+    # 43 minutes at 100 KZT/h are 71.67 KZT: charged as 72
+    assert price(zone, start, start + timedelta(minutes=43)).amount == Money(7200, "KZT")

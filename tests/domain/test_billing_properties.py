@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smsgw.domain.billing import billed_until, end_for, price, refund_for_stop
+from smsgw.domain.billing import (
+    billed_until,
+    end_for,
+    extension_price,
+    price,
+    refund_for_stop,
+)
 from smsgw.domain.money import Money
 from smsgw.domain.tariffs import PaidWindow, Zone, paid_intervals
 
@@ -47,22 +54,43 @@ durations = st.integers(0, 30 * 3600).map(lambda seconds: timedelta(seconds=seco
 
 
 @PROPERTY_SETTINGS
-@given(st.data(), zones(), st.integers(0, 20 * 60), durations)
-def test_price_is_additive_over_splits_on_the_step_grid(
-    data: st.DataObject, zone: Zone, steps_before_split: int, after_split: timedelta
+@given(st.data(), zones(), durations, st.booleans())
+def test_a_session_costs_its_paid_time_rounded_up_once_to_the_step(
+    data: st.DataObject, zone: Zone, duration: timedelta, whole_units: bool
+) -> None:
+    zone = replace(zone, round_to_whole=whole_units)
+    start = data.draw(moments(zone))
+    end = (start.astimezone(UTC) + duration).astimezone(zone.tz)
+    paid = sum((high - low for low, high in paid_intervals(zone, start, end)), timedelta())
+    steps = -(-paid // zone.step)
+    rounded_once = -(-(steps * zone.step_minutes * zone.price_per_hour.minor) // 60)
+    if whole_units:
+        rounded_once = -(-rounded_once // 100) * 100
+    quote = price(zone, start, end)
+    assert quote.paid_minutes == steps * zone.step_minutes
+    assert quote.amount.minor <= rounded_once
+
+
+@PROPERTY_SETTINGS
+@given(st.data(), zones(), st.integers(1, 23), st.integers(1, 23))
+def test_a_session_extended_costs_what_it_would_cost_bought_whole(
+    data: st.DataObject, zone: Zone, hours: int, more: int
 ) -> None:
     start = data.draw(moments(zone))
-    split = start + zone.step * (steps_before_split // zone.step_minutes)
-    end = split + after_split
-    whole, first, second = (
-        price(zone, start, end),
-        price(zone, start, split),
-        price(zone, split, end),
-    )
-    assert whole.paid_minutes == first.paid_minutes + second.paid_minutes
-    # one rounding to the minor unit over the whole, one per part: at most a unit apart
-    parts = first.amount.minor + second.amount.minor
-    assert whole.amount.minor <= parts <= whole.amount.minor + 1
+    old_end = end_for(zone, start, hours)
+    new_end = end_for(zone, start, hours + more)
+    paid = price(zone, start, old_end).amount
+    added = extension_price(zone, start, old_end, new_end, paid)
+    assert paid + added == price(zone, start, new_end).amount
+
+
+@PROPERTY_SETTINGS
+@given(st.data(), zones(), st.integers(1, 23))
+def test_the_price_grows_with_the_hours_bought(data: st.DataObject, zone: Zone, hours: int) -> None:
+    start = data.draw(moments(zone))
+    shorter = price(zone, start, end_for(zone, start, hours)).amount
+    longer = price(zone, start, end_for(zone, start, hours + 1)).amount
+    assert shorter <= longer
 
 
 @PROPERTY_SETTINGS

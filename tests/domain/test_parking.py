@@ -249,7 +249,7 @@ def test_extension_respects_the_zone_maximum_over_the_whole_session() -> None:
             balance=rub(0),
             operator_minimum=None,
         )
-    assert raised.value.facts == {"max_hours": 5}
+    assert raised.value.facts == {"max_hours": 5, "example": "X*2*" + session.plate}
     plan = plan_extension(
         session=session, zone=MOSCOW_ZONE, hours=2, now=NOON, balance=rub(0), operator_minimum=None
     )
@@ -279,7 +279,7 @@ def test_stop_refunds_by_the_billing_step() -> None:
     assert session.prepaid == Money(45000, "KZT")
     stop_at = session.start + timedelta(minutes=70)
     plan = plan_stop(session, ASTANA_ZONE, stop_at)
-    assert plan.billed_until == session.start + timedelta(hours=2)
+    assert plan.billed_until == stop_at  # 70 paid minutes: two hour steps
     assert plan.used == Money(30000, "KZT") and plan.refund == Money(15000, "KZT")
     stopped = stop(session, plan)
     assert stopped.state is SessionState.STOPPED

@@ -81,6 +81,10 @@ def test_the_shipped_config_has_the_expected_zones() -> None:
     assert zones["7001"].currency == "KZT" and zones["7001"].step_minutes == 1
     sundays = {window.weekday for window in zones["3601"].paid_windows}
     assert 6 not in sundays and len(sundays) == 6
+    # tenge are charged whole; kopecks are kept
+    assert zones["7001"].round_to_whole and zones["8001"].round_to_whole
+    assert not zones["1001"].round_to_whole
+    assert zones["7001"].city_name == "Almaty" and zones["8001"].city_name == "Astana"
 
 
 def test_clock_times_may_have_one_hour_digit() -> None:
@@ -138,6 +142,8 @@ _DELETE = object()
         ("zones.1", "not a table", "zones[1]"),
         ("holiday_calendars.ru", ["soon"], "holiday_calendars.ru[0]"),
         ("zones", {"number": "1"}, "zones"),
+        ("zones.0.round_to_whole", "yes", "zones[0].round_to_whole"),
+        ("zones.0.city", 7, "zones[0].city"),
     ],
 )
 def test_a_bad_setting_names_its_key(path: str, value: object, key: str) -> None:

@@ -119,9 +119,12 @@ class Kind(StrEnum):
 
 
 _KINDS = (
-    (Kind.ASK, re.compile(r"^To pay 60 ₽, reply 1 to the SMS from ")),
-    (Kind.STARTED, re.compile(rf"^Parking {ZONE} (?P<plate>\w+) until \d\d:\d\d\. Paid 60 ₽\.")),
-    (Kind.STATUS, re.compile(rf"^Parking: (?P<plate>\w+) {ZONE} until \d\d:\d\d\. Balance 0 ₽$")),
+    (Kind.ASK, re.compile(r"^To pay 60 RUB, reply 1 to the SMS from ")),
+    (Kind.STARTED, re.compile(rf"^Parking {ZONE} (?P<plate>\w+) until \d\d:\d\d\. Paid 60 RUB\.")),
+    (
+        Kind.STATUS,
+        re.compile(rf"^Parking: {ZONE} (?P<plate>\w+) until \d\d:\d\d\. Parking account 0 RUB$"),
+    ),
 )
 EXPECTED_KINDS = Counter({Kind.ASK: 1, Kind.STARTED: 1, Kind.STATUS: 1})
 

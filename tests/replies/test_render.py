@@ -26,28 +26,44 @@ MOSCOW = timezone(timedelta(hours=3), "MSK")
 @pytest.mark.parametrize(
     ("amount", "shown"),
     [
-        (Money(12050, "RUB"), "120.50 ₽"),
+        (Money(12050, "RUB"), "120,50 ₽"),
         (Money(12000, "RUB"), "120 ₽"),
-        (Money(123450, "RUB"), "1234.50 ₽"),
-        (Money(5, "RUB"), "0.05 ₽"),
+        (Money(123450, "RUB"), "1 234,50 ₽"),
+        (Money(5, "RUB"), "0,05 ₽"),
         (Money(0, "RUB"), "0 ₽"),
         (Money(1499900, "RUB"), "14 999 ₽"),
         (Money(10000000, "RUB"), "100 000 ₽"),
-        (Money(-1050, "RUB"), "-10.50 ₽"),
+        (Money(-1050, "RUB"), "-10,50 ₽"),
         (Money(10000, "KZT"), "100 ₸"),
-        (Money(999, "USD"), "9.99 $"),
+        (Money(150000, "KZT"), "1 500 ₸"),
+        (Money(999, "USD"), "9,99 $"),
         (Money(100, "GBP"), "1 GBP"),
     ],
 )
-def test_format_money(amount: Money, shown: str) -> None:
-    assert format_money(amount) == shown
+def test_format_money_in_russian_and_kazakh(amount: Money, shown: str) -> None:
+    assert format_money(amount, Language.RU) == shown
+    assert format_money(amount, Language.KK) == shown
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [
+        (Money(12050, "RUB"), "120.50 RUB"),
+        (Money(12000, "RUB"), "120 RUB"),
+        (Money(150000, "KZT"), "1500 KZT"),
+        (Money(7167, "KZT"), "71.67 KZT"),
+        (Money(-1050, "RUB"), "-10.50 RUB"),
+    ],
+)
+def test_format_money_in_english_uses_the_code_not_the_sign(amount: Money, shown: str) -> None:
+    assert format_money(amount, Language.EN) == shown
 
 
 @settings(max_examples=200)
 @given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_money_text_reads_back_as_the_same_amount(minor: int) -> None:
     shown = format_money(Money(minor, "RUB")).removesuffix(" ₽").replace(" ", "")
-    major, _, fraction = shown.partition(".")
+    major, _, fraction = shown.partition(",")
     value = abs(int(major)) * 100 + int(fraction or "0")
     assert (-value if shown.startswith("-") else value) == minor
 
@@ -82,7 +98,7 @@ def test_render_fills_facts_by_type() -> None:
         amount=Money(12050, "RUB"),
         balance=Money(0, "RUB"),
     )
-    assert text == "Parking 1001 A123BC77 until 18:30. Paid 120.50 ₽. Balance 0 ₽"
+    assert text == "Parking 1001 A123BC77 until 18:30. Paid 120.50 RUB. Parking account 0 RUB"
 
 
 def test_render_uses_now_for_the_date() -> None:
@@ -118,8 +134,8 @@ def test_sessions_accept_tuples_mappings_and_objects() -> None:
         "status.sessions", Language.EN, sessions=[*sessions, Session()], balance=Money(0, "RUB")
     )
     assert text == (
-        "Parking: A123BC77 1001 until 18:30; B456CE77 1002 until 18:30;"
-        " C789EK77 3601 until 18:30. Balance 0 ₽"
+        "Parking: 1001 A123BC77 until 18:30; 1002 B456CE77 until 18:30;"
+        " 3601 C789EK77 until 18:30. Parking account 0 RUB"
     )
 
 
@@ -154,9 +170,9 @@ def test_missing_fact_raises_naming_it() -> None:
 
 def test_unshowable_fact_raises() -> None:
     with pytest.raises(UnshowableReplyFactError, match="zone"):
-        render("zone.unknown", Language.EN, zone=object())
+        render("zone.unknown", Language.EN, zone=object(), example="1001*A123BC77*2")
     with pytest.raises(UnshowableReplyFactError, match="now"):
-        render("zone.unknown", Language.EN, zone="1", now="today")
+        render("zone.unknown", Language.EN, zone="1", example="1001*A123BC77*2", now="today")
 
 
 def test_extra_facts_are_ignored() -> None:

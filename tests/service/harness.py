@@ -72,6 +72,25 @@ ZONES_CONFIG: dict[str, object] = {
             "max_hours": 3,
             "paid": [{"days": "Mon-Sun", "from": "08:00", "to": "20:00"}],
         },
+        {
+            "number": "3601",
+            "name": "Plekhanovskaya",
+            "city": "Voronezh",
+            "time_zone": "Europe/Moscow",
+            "currency": "RUB",
+            "price_per_hour": "40.00",
+            "paid": [{"days": "Mon-Sun", "from": "08:00", "to": "20:00"}],
+        },
+        {
+            "number": "7001",
+            "name": "Green market",
+            "city": "Almaty",
+            "time_zone": "Asia/Almaty",
+            "currency": "KZT",
+            "price_per_hour": "100.00",
+            "round_to_whole": True,
+            "paid": [{"days": "Mon-Sat", "from": "09:00", "to": "19:00"}],
+        },
     ]
 }
 
@@ -308,8 +327,9 @@ class Harness:
         operator: str = "mts",
         nonce: str | None = None,
         secret: str | None = None,
+        reason: str | None = None,
     ) -> tuple[int, dict[str, object]]:
-        body, headers = self.signed_callback(charge_id, status, operator, nonce, secret)
+        body, headers = self.signed_callback(charge_id, status, operator, nonce, secret, reason)
         return await self.svc.gateway.accept_charge_callback(operator, headers, body)
 
     def signed_callback(
@@ -319,18 +339,20 @@ class Harness:
         operator: str = "mts",
         nonce: str | None = None,
         secret: str | None = None,
+        reason: str | None = None,
     ) -> tuple[bytes, dict[str, str]]:
         self._dedup += 1
         timestamp = unix_timestamp(self.clock.now())
-        body = orjson.dumps(
-            {
-                "charge_id": charge_id,
-                "status": status,
-                "operator_reference": f"ref-{charge_id}",
-                "nonce": nonce or f"nonce-{self._dedup}",
-                "timestamp": int(timestamp),
-            }
-        )
+        fields: dict[str, object] = {
+            "charge_id": charge_id,
+            "status": status,
+            "operator_reference": f"ref-{charge_id}",
+            "nonce": nonce or f"nonce-{self._dedup}",
+            "timestamp": int(timestamp),
+        }
+        if reason is not None:
+            fields["reason"] = reason
+        body = orjson.dumps(fields)
         key = (secret or SECRETS[operator]).encode()
         headers = {"X-Smsgw-Timestamp": timestamp, "X-Smsgw-Signature": sign(key, timestamp, body)}
         return body, headers

@@ -24,14 +24,14 @@ async def test_gateway_mode_asks_and_charges_on_1(harness: Harness) -> None:
     gwtel = harness.charging["gwtel"]
     gwtel.request_default = ChargeOutcome.CONFIRMED
     texts = await harness.mo(f"1001*{PLATE}*2", operator="gwtel")
-    assert texts == ["Pay 120 ₽ for 1001 A123BC77, 2 h? Reply 1 (yes) or 0 (no)"]
+    assert texts == ["Pay 120 RUB for 1001 A123BC77, 2 h? Reply 1 (yes) or 0 (no)"]
     assert gwtel.requests == []  # nothing goes to the operator before the `1`
 
     texts = await harness.mo("1", operator="gwtel")
 
     [call] = gwtel.requests
     assert call.confirmed_by_subscriber and call.charge.amount.minor == 12000
-    assert texts == ["Parking 1001 A123BC77 until 11:00. Paid 120 ₽. Balance 0 ₽"]
+    assert texts == ["Parking 1001 A123BC77 until 11:00. Paid 120 RUB. Parking account 0 RUB"]
     assert await harness.assert_books_balance() == {
         "operator:gwtel:RUB": -12000,
         "revenue:1001:RUB": 12000,
@@ -41,7 +41,7 @@ async def test_gateway_mode_asks_and_charges_on_1(harness: Harness) -> None:
 async def test_gateway_mode_0_declines_without_asking_the_operator(harness: Harness) -> None:
     await harness.mo(f"1001*{PLATE}*2", operator="gwtel")
     texts = await harness.mo("0", operator="gwtel")
-    assert texts == ["Payment of 120 ₽ for 1001 A123BC77 declined. Not started"]
+    assert texts == ["Payment of 120 RUB for 1001 A123BC77 declined. Not started"]
     assert harness.charging["gwtel"].requests == []
     assert await harness.pending() is None
     assert await harness.paid_until(PLATE) is None
@@ -53,10 +53,10 @@ async def test_a_second_answer_while_the_operator_works_is_told_to_wait(
     await harness.mo(f"1001*{PLATE}*2", operator="gwtel")  # the operator answers "pending"
     assert await harness.mo("1", operator="gwtel") == []
     assert await harness.mo("0", operator="gwtel") == [
-        "Your payment of 120 ₽ is being processed. Please wait"
+        "Your payment of 120 RUB is being processed. Please wait"
     ]
     assert await harness.mo("1", operator="gwtel") == [
-        "Your payment of 120 ₽ is being processed. Please wait"
+        "Your payment of 120 RUB is being processed. Please wait"
     ]
     assert len(harness.charging["gwtel"].requests) == 1
 
@@ -65,7 +65,8 @@ async def test_a_1_after_the_deadline_expires_the_question(harness: Harness) -> 
     await harness.mo(f"1001*{PLATE}*2", operator="gwtel")
     harness.clock.advance(minutes=20)
     assert await harness.mo("1", operator="gwtel") == [
-        "Payment of 120 ₽ for 1001 A123BC77 not confirmed in time"
+        "1001 A123BC77: payment of 120 RUB not confirmed in time. Send the command again"
+        " and reply 1 to the SMS from 7757"
     ]
     assert harness.charging["gwtel"].requests == []
 
@@ -73,7 +74,10 @@ async def test_a_1_after_the_deadline_expires_the_question(harness: Harness) -> 
 async def test_1_or_0_with_nothing_to_answer(harness: Harness) -> None:
     assert await harness.mo("1") == ["There is no payment awaiting confirmation"]
     await harness.mo(f"1001*{PLATE}*2")  # operator mode: the operator takes the `1`
-    assert await harness.mo("0") == ["There is no payment awaiting confirmation"]
+    # told where the answer goes, instead of "nothing is waiting"
+    assert await harness.mo("0") == [
+        "Payment of 120 RUB: reply 1 or 0 to the SMS from 7701, not here"
+    ]
     assert len(harness.charging["mts"].requests) == 1
 
 
@@ -167,7 +171,7 @@ async def test_a_lost_callback_is_made_up_for_by_polling(harness: Harness) -> No
     assert await harness.run_due(seconds=59) == []
     mts.status_default = ChargeOutcome.CONFIRMED
     texts = await harness.run_due(seconds=2)
-    assert texts == ["Parking 1001 A123BC77 until 11:00. Paid 120 ₽. Balance 0 ₽"]
+    assert texts == ["Parking 1001 A123BC77 until 11:00. Paid 120 RUB. Parking account 0 RUB"]
     assert len(mts.polls) == 1
     assert await harness.run_due(minutes=20) == []
     assert len(mts.polls) == 1  # settled: polling stopped

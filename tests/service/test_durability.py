@@ -18,11 +18,11 @@ PLATE = "A123BC77"
 
 
 async def test_a_redelivered_mo_is_processed_once(harness: Harness) -> None:
-    assert await harness.mo("I", dedup="smsc-42") == ["No running parking. Balance 0 ₽"]
+    assert await harness.mo("I", dedup="smsc-42") == ["No running parking. Parking account 0 RUB"]
     assert await harness.mo("I", dedup="smsc-42") == []
     await harness.reopen()
     assert await harness.mo("I", dedup="smsc-42") == []
-    assert await harness.mo("I", dedup="smsc-43") == ["No running parking. Balance 0 ₽"]
+    assert await harness.mo("I", dedup="smsc-43") == ["No running parking. Parking account 0 RUB"]
 
 
 async def test_an_mo_stored_before_a_crash_is_processed_after_the_restart(
@@ -34,7 +34,7 @@ async def test_an_mo_stored_before_a_crash_is_processed_after_the_restart(
     await harness.reopen()
 
     assert await harness.svc.gateway.process_pending(harness.clock.now()) == 1
-    assert await harness.flush() == ["To pay 120 ₽, reply 1 to the SMS from 7701"]
+    assert await harness.flush() == ["To pay 120 RUB, reply 1 to the SMS from 7701"]
     assert await harness.svc.gateway.process_pending(harness.clock.now()) == 0
     assert len(harness.charging["mts"].requests) == 1
 
@@ -48,7 +48,7 @@ async def test_an_mo_leased_by_a_dead_node_is_taken_over_after_the_lease(
     assert await harness.svc.gateway.process_pending(harness.clock.now()) == 0
     harness.clock.advance(seconds=61)
     assert await harness.svc.gateway.process_pending(harness.clock.now()) == 1
-    assert await harness.flush() == ["No running parking. Balance 0 ₽"]
+    assert await harness.flush() == ["No running parking. Parking account 0 RUB"]
 
 
 async def test_two_nodes_processing_one_mo_reply_once(harness: Harness) -> None:
@@ -60,7 +60,7 @@ async def test_two_nodes_processing_one_mo_reply_once(harness: Harness) -> None:
 
     await asyncio.gather(harness.svc.gateway.process(stored), other_node.process(stored))
 
-    assert await harness.flush() == ["To pay 120 ₽, reply 1 to the SMS from 7701"]
+    assert await harness.flush() == ["To pay 120 RUB, reply 1 to the SMS from 7701"]
     assert len(harness.charging["mts"].requests) == 1
     pending = await harness.pending()
     assert pending is not None and pending.charge.id == harness.last_charge_id()
@@ -70,7 +70,7 @@ async def test_replies_not_sent_before_a_crash_are_sent_once_after_it(harness: H
     assert await harness.svc.gateway.accept_mo(harness.inbound("I"))
     await harness.svc.gateway.drain()  # processed and queued, never sent
     await harness.reopen()
-    assert await harness.flush() == ["No running parking. Balance 0 ₽"]
+    assert await harness.flush() == ["No running parking. Parking account 0 RUB"]
     assert await harness.flush() == []
     assert len(harness.senders["mts"].sent) == 1
 
@@ -81,7 +81,7 @@ async def test_a_reply_leased_by_a_dead_node_is_sent_after_the_lease(harness: Ha
     await harness.db.transact(lambda tx: tx.claim_outbound(harness.clock.now(), "dead", 60, 10))
     assert await harness.flush() == []
     harness.clock.advance(seconds=61)
-    assert await harness.flush() == ["No running parking. Balance 0 ₽"]
+    assert await harness.flush() == ["No running parking. Parking account 0 RUB"]
 
 
 async def test_a_charge_request_lost_in_a_crash_is_sent_by_its_retry_job(
@@ -102,7 +102,9 @@ async def test_a_charge_request_lost_in_a_crash_is_sent_by_its_retry_job(
     [call] = harness.charging["mts"].requests
     assert call.charge.id == pending.charge.id
     await harness.callback(call.charge.id)
-    assert await harness.flush() == ["Parking 1001 A123BC77 until 11:00. Paid 120 ₽. Balance 0 ₽"]
+    assert await harness.flush() == [
+        "Parking 1001 A123BC77 until 11:00. Paid 120 RUB. Parking account 0 RUB"
+    ]
     assert await harness.run_due(minutes=5) == []
     assert len(harness.charging["mts"].requests) == 1
     await harness.assert_books_balance()
@@ -113,7 +115,7 @@ async def test_a_temporary_send_error_is_retried_with_back_off(harness: Harness)
     assert await harness.mo("I") == []
     assert await harness.flush() == []  # not before the back-off
     harness.clock.advance(seconds=5)
-    assert await harness.flush() == ["No running parking. Balance 0 ₽"]
+    assert await harness.flush() == ["No running parking. Parking account 0 RUB"]
     assert harness.senders["mts"].attempts == 2
 
 

@@ -46,7 +46,8 @@ async def test_a_phone_overview_shows_sessions_balance_and_pending_charge(
     sessions = overview["sessions"]
     assert isinstance(sessions, list) and len(sessions) == 1
     assert sessions[0]["plate"] == PLATE and sessions[0]["end"].hour == 11
-    assert overview["balances"] == [{"minor": 0, "currency": "RUB"}]
+    balances = overview["balances"]
+    assert isinstance(balances, list) and {"minor": 0, "currency": "RUB"} in balances
     pending = overview["pending_charge"]
     assert isinstance(pending, dict) and pending["state"] == "awaiting_confirmation"
     orjson.dumps(overview)  # what the HTTP layer does with it

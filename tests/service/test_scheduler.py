@@ -69,7 +69,7 @@ async def test_a_plate_paid_again_after_its_end_before_the_job_ran(parked: Harne
     session's end notice still goes out, once."""
     parked.clock.advance(hours=2, minutes=5)
     texts = await parked.mo(f"1001*{PLATE}*1")
-    assert texts[-1] == "Parking 1001 A123BC77 until 12:05. Paid 60 ₽. Balance 0 ₽"
+    assert texts[-1] == "Parking 1001 A123BC77 until 12:05. Paid 60 RUB. Parking account 0 RUB"
     old = await parked.db.transact(lambda tx: tx.get_session("ses_00001"))
     assert old is not None and old.state is SessionState.EXPIRED
     assert await parked.run_due() == [ENDED]  # a reminder after the end is pointless

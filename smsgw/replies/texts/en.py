@@ -17,43 +17,87 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "parse.bad_zone": "The zone number is digits only. Example: {example}",
     "parse.bad_hours": "Hours: a whole number from 1 to {max_hours}. Example: {example}",
     "parse.bad_language": "Languages: RU, KK, EN. Example: {example}",
-    "parse.plate_letter": "Plates never contain “{letter}”. Example: {example}",
+    "parse.plate_letter": 'Plates never contain "{letter}". Example: {example}',
     "parse.bad_plate": "Plate {plate} not recognised. Example: {example}",
     # --- paying ---
     "pay.confirm_request": "Pay {amount} for {zone} {plate}, {hours} h? Reply 1 (yes) or 0 (no)",
     "pay.charge_requested": "To pay {amount}, reply 1 to the SMS from {operator_number}",
-    "pay.started": "Parking {zone} {plate} until {end}. Paid {amount}. Balance {balance}",
+    "charge.request": "Parking: zone {zone}, {plate}, {hours} h. Pay {amount}?",
+    "pay.started": ("Parking {zone} {plate} until {end}. Paid {amount}. Parking account {balance}"),
     "pay.started_min_charge": (
         "Parking {zone} {plate} until {end}, {amount}. The minimum charge {charged}"
-        " was taken; balance {balance}"
+        " was taken. Parking account {balance}"
+    ),
+    "pay.moved": (
+        "{plate} moved from zone {old_zone}, refunded {refund}. Parking {zone} {plate}"
+        " until {end}. Paid {amount}. Parking account {balance}"
     ),
     "pay.free_now": "Parking in zone {zone} is free now, until {until}. Nothing to pay",
-    "pay.already_active": "{plate} is already paid until {end}. To extend: {example}",
-    "pay.pending_exists": "A payment is still awaiting your confirmation. Answer it first",
-    "pay.declined": "Payment of {amount} for {zone} {plate} declined. Not started",
-    "pay.expired": "Payment of {amount} for {zone} {plate} not confirmed in time",
-    "pay.failed": "Charging {amount} for {zone} {plate} failed. Not started",
-    "pay.credited_late": "{amount} arrived too late; parking not started. Balance {balance}",
-    "pay.credited_plate_busy": (
-        "{plate} is already paid. {amount} kept on account. Balance {balance}"
+    "pay.already_active": "{zone} {plate} is already paid until {end}. To extend: {example}",
+    "pay.already_paid": "{zone} {plate} is already paid until {end}. Nothing to pay",
+    "pay.pending_exists": (
+        "A payment of {amount} awaits your confirmation: reply 1 to the SMS from {operator_number}"
     ),
-    "extend.credited_ended": "{plate} had ended. {amount} kept on your account. Balance {balance}",
+    "pay.declined": "Payment of {amount} for {zone} {plate} declined. Not started",
+    "pay.expired": (
+        "{zone} {plate}: payment of {amount} not confirmed in time. Send the command"
+        " again and reply 1 to the SMS from {operator_number}"
+    ),
+    "pay.failed": "{zone} {plate}: the operator did not take {amount}. Try again later",
+    "pay.insufficient_funds": (
+        (
+            "{zone} {plate}: not enough money on your phone for {amount} ({must_remain}"
+            " must stay on it). Top up the phone and send the command again"
+        ),
+        (
+            "{zone} {plate}: not enough money on your phone for {amount}. Top up the"
+            " phone and send the command again"
+        ),
+    ),
+    "pay.operator_limit": (
+        "{zone} {plate}: {amount} is over your operator's payment limit. Pay later or another way"
+    ),
+    "pay.barred": (
+        "{zone} {plate}: your operator bars paying {amount} from this number. Call your operator"
+    ),
+    "pay.credited_late": (
+        "{amount} arrived too late; parking not started. Parking account {balance}"
+    ),
+    "pay.credited_plate_busy": (
+        "{plate} is already paid. {amount} kept. Parking account {balance}"
+    ),
+    "extend.credited_ended": "{plate} had ended. {amount} kept. Parking account {balance}",
     # --- extending and stopping ---
-    "extend.done": "{plate} extended until {end}. Paid {amount}. Balance {balance}",
+    "extend.done": (
+        "Parking {zone} {plate} extended until {end}. Paid {amount}. Parking account {balance}"
+    ),
     "extend.done_min_charge": (
-        "{plate} extended until {end}, {amount}. The minimum charge {charged}"
-        " was taken; balance {balance}"
+        "Parking {zone} {plate} extended until {end}, {amount}. The minimum charge"
+        " {charged} was taken. Parking account {balance}"
     ),
     "extend.no_session": "No running parking to extend. Pay anew: ZONE*PLATE*HOURS",
     "extend.ambiguous": "You have several parkings: {plates}. Name the plate: {example}",
-    "extend.too_long": "Too long: the zone allows at most {max_hours} h",
+    "extend.too_long": (
+        "Too long: the zone allows at most {max_hours} h. You can: {example}",
+        "Too long: the zone allows at most {max_hours} h",
+    ),
     "stop.no_session": "No running parking to stop",
     "stop.ambiguous": "You have several parkings: {plates}. Name the plate: {example}",
-    "stop.done": "Parking {plate} stopped. Refunded {refund}. Balance {balance}",
+    "stop.done": (
+        "Parking {zone} {plate} stopped at {end}. Refunded {refund}. Parking account {balance}"
+    ),
     # --- status and session events ---
-    "status.sessions": "Parking: {sessions}. Balance {balance}",
-    "status.none": "No running parking. Balance {balance}",
+    "status.sessions": "Parking: {sessions}. Parking account {balance}",
+    "status.none": "No running parking. Parking account {balance}",
+    "status.pending": (
+        "Payment {zone} {plate} {amount} is waiting for your confirmation to"
+        " {operator_number}. Parking account {balance}"
+    ),
     "session.reminder": "Parking {zone} {plate} ends at {end}. To extend: {example}",
+    "session.moved_away": (
+        "Parking {zone} {plate} stopped at {end}: the plate was paid in another zone."
+        " Refunded {refund}. Parking account {balance}"
+    ),
     "session.ended": "Parking {zone} {plate} ended at {end}",
     # --- operator limits ---
     "limit.min": "{amount} is below the {operator} minimum payment of {limit}",
@@ -63,10 +107,17 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "limit.per_month_amount": "{amount} would exceed the {operator} monthly limit of {limit}",
     "limit.per_month_count": "{amount} refused: {operator} allows {limit} payments a month",
     "limit.must_remain": "{operator} must leave {limit} on your phone after paying {amount}",
-    "operator.unsupported": "Paying by SMS is not available on {operator}. Pay another way",
+    "operator.unsupported": (
+        "Paying by SMS is not available on {operator}. Pay in the city parking app or"
+        " website, or at a parking meter"
+    ),
+    "operator.other_currency": (
+        "Zone {zone} is in {city}: it cannot be paid from a {operator} number. Pay in"
+        " the city parking app or website"
+    ),
     # --- everything else ---
-    "zone.unknown": "Zone {zone} not found. Check the zone number on the sign",
-    "hours.too_many": "This zone allows at most {max_hours} h per payment",
+    "zone.unknown": "There is no zone {zone}. The zone number is on the sign, e.g. {example}",
+    "hours.too_many": "This zone allows at most {max_hours} h. Example: {example}",
     "language.set": "Reply language: {language}",
     "help.text": (
         "SMS to {short_number}: pay ZONE*PLATE*HOURS (1001*A123BC77*2), extend X*HOURS,"
@@ -74,12 +125,15 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
         "Pay: ZONE*PLATE*HOURS (1001*A123BC77*2), extend X*HOURS, stop S, status I,"
         " language LANG*RU",
     ),
+    "confirm.answer_operator": (
+        "Payment of {amount}: reply 1 or 0 to the SMS from {operator_number}, not here"
+    ),
     "confirm.nothing_pending": "There is no payment awaiting confirmation",
     "confirm.in_progress": "Your payment of {amount} is being processed. Please wait",
     "error.temporary": "We could not process your message now. Please send it again",
 }
 
-SESSION_LINE = "{plate} {zone} until {end}"
+SESSION_LINE = "{zone} {plate} until {end}"
 LIST_SEPARATOR = "; "
 
 LANGUAGE_NAMES: dict[Language, str] = {

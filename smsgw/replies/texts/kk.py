@@ -25,36 +25,78 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "pay.charge_requested": (
         "{amount} төлемін растаңыз: {operator_number} SMS-іне 1 деп жауап беріңіз"
     ),
-    "pay.started": "Тұрақ {zone} {plate}, аяқталуы: {end}. Төленді {amount}. Шот {balance}",
+    "charge.request": "Тұрақ: аймақ {zone}, {plate}, {hours} сағ. {amount} төлейсіз бе?",
+    "pay.started": (
+        "Тұрақ {zone} {plate}, аяқталуы: {end}. Төленді {amount}. Тұрақ шоты {balance}"
+    ),
     "pay.started_min_charge": (
         "Тұрақ {zone} {plate}, аяқталуы: {end}, құны {amount}. Ең аз төлем алынды:"
-        " {charged}, шотта қалды: {balance}"
+        " {charged}. Тұрақ шоты {balance}"
+    ),
+    "pay.moved": (
+        "{plate} {old_zone} аймағынан ауысты, қайтарылды {refund}. Тұрақ {zone},"
+        " аяқталуы: {end}. Төленді {amount}. Тұрақ шоты {balance}"
     ),
     "pay.free_now": "{zone} аймағында тұрақ қазір тегін. Ақылы уақыт басталуы: {until}",
-    "pay.already_active": "{plate} төленген, аяқталуы: {end}. Ұзарту: {example}",
-    "pay.pending_exists": "Алдыңғы төлем әлі расталған жоқ. Сұрауға жауап беріңіз",
+    "pay.already_active": "{zone} {plate} төленген, аяқталуы: {end}. Ұзарту: {example}",
+    "pay.already_paid": "{zone} {plate} төленген, аяқталуы: {end}. Төлеудің қажеті жоқ",
+    "pay.pending_exists": (
+        "{amount} төлемі расталмаған: {operator_number} SMS-іне 1 деп жауап беріңіз"
+    ),
     "pay.declined": "{zone} {plate}: {amount} төлемінен бас тартылды. Тұрақ басталмады",
-    "pay.expired": "{zone} {plate}: {amount} төлемі уақытында расталмады",
-    "pay.failed": "{zone} {plate}: {amount} төлемі өтпеді. Тұрақ басталмады",
-    "pay.credited_late": "{amount} төлемі кеш келді, тұрақ басталмады. Шот {balance}",
-    "pay.credited_plate_busy": "{plate} төленген. {amount} шотқа түсті. Шот {balance}",
-    "extend.credited_ended": "{plate} тұрағы аяқталған. {amount} шотқа түсті. Шот {balance}",
+    "pay.expired": (
+        "{zone} {plate}: {amount} төлемі уақытында расталмады. Команданы қайта жіберіп,"
+        " {operator_number} SMS-іне 1 деп жауап беріңіз"
+    ),
+    "pay.failed": "{zone} {plate}: оператор {amount} алмады. Кейінірек көріңіз",
+    "pay.insufficient_funds": (
+        (
+            "{zone} {plate}: телефонда {amount} үшін ақша жетпейді (онда {must_remain}"
+            " қалуы керек). Телефонды толтырып, команданы қайта жіберіңіз"
+        ),
+        (
+            "{zone} {plate}: телефонда {amount} үшін ақша жетпейді. Телефонды толтырып,"
+            " команданы қайта жіберіңіз"
+        ),
+    ),
+    "pay.operator_limit": ("{zone} {plate}: {amount} оператор шегінен асады. Кейінірек төлеңіз"),
+    "pay.barred": "{zone} {plate}: оператор бұл нөмірден {amount} төлеуге тыйым салған",
+    "pay.credited_late": ("{amount} төлемі кеш келді, тұрақ басталмады. Тұрақ шоты {balance}"),
+    "pay.credited_plate_busy": "{plate} төленген. {amount} шотқа түсті. Тұрақ шоты {balance}",
+    "extend.credited_ended": (
+        "{plate} тұрағы аяқталған. {amount} шотқа түсті. Тұрақ шоты {balance}"
+    ),
     # --- extending and stopping ---
-    "extend.done": "{plate} ұзартылды, аяқталуы: {end}. Төленді {amount}. Шот {balance}",
+    "extend.done": (
+        "Тұрақ {zone} {plate} ұзартылды, аяқталуы: {end}. Төленді {amount}. Тұрақ шоты {balance}"
+    ),
     "extend.done_min_charge": (
-        "{plate} ұзартылды, аяқталуы: {end}, құны {amount}. Ең аз төлем алынды:"
-        " {charged}, шотта қалды: {balance}"
+        "Тұрақ {zone} {plate} ұзартылды, аяқталуы: {end}, құны {amount}. Ең аз төлем"
+        " алынды: {charged}. Тұрақ шоты {balance}"
     ),
     "extend.no_session": "Ұзартатын тұрақ жоқ. Қайта төлеңіз: АЙМАҚ*НӨМІР*САҒАТ",
     "extend.ambiguous": "Бірнеше тұрақ бар: {plates}. Нөмірді көрсетіңіз: {example}",
-    "extend.too_long": "Бұлай ұзартуға болмайды: аймақта ең көбі {max_hours} сағ",
+    "extend.too_long": (
+        "Бұлай ұзартуға болмайды: аймақта ең көбі {max_hours} сағ. Болады: {example}",
+        "Бұлай ұзартуға болмайды: аймақта ең көбі {max_hours} сағ",
+    ),
     "stop.no_session": "Белсенді тұрақ жоқ, тоқтататын ештеңе жоқ",
     "stop.ambiguous": "Бірнеше тұрақ бар: {plates}. Нөмірді көрсетіңіз: {example}",
-    "stop.done": "{plate} тұрағы тоқтатылды. Шотқа қайтарылды {refund}. Шот {balance}",
+    "stop.done": (
+        "Тұрақ {zone} {plate} тоқтатылды: {end}. Қайтарылды {refund}. Тұрақ шоты {balance}"
+    ),
     # --- status and session events ---
-    "status.sessions": "Тұрақтар: {sessions}. Шот {balance}",
-    "status.none": "Белсенді тұрақ жоқ. Шот {balance}",
+    "status.sessions": "Тұрақтар: {sessions}. Тұрақ шоты {balance}",
+    "status.none": "Белсенді тұрақ жоқ. Тұрақ шоты {balance}",
+    "status.pending": (
+        "{zone} {plate} {amount} төлемі {operator_number} нөміріне растауыңызды күтуде."
+        " Тұрақ шоты {balance}"
+    ),
     "session.reminder": "Тұрақ {zone} {plate} жақында аяқталады: {end}. Ұзарту: {example}",
+    "session.moved_away": (
+        "Тұрақ {zone} {plate} тоқтатылды: {end}, нөмір басқа аймақта төленді."
+        " Қайтарылды {refund}. Тұрақ шоты {balance}"
+    ),
     "session.ended": "Тұрақ {zone} {plate} аяқталды: {end}",
     # --- operator limits ---
     "limit.min": "{amount} төлемі {operator} ең аз шегінен кем: {limit}",
@@ -65,11 +107,16 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "limit.per_month_count": "{amount} төлемі өтпейді: {operator} шегі айына {limit} төлем",
     "limit.must_remain": "{operator}: {amount} төлемінен кейін телефонда {limit} қалуы керек",
     "operator.unsupported": (
-        "{operator} абоненттері SMS арқылы төлей алмайды. Басқа тәсілмен төлеңіз"
+        "{operator} абоненттері SMS арқылы төлей алмайды. Қаланың тұрақ қосымшасында,"
+        " сайтында немесе паркоматта төлеңіз"
+    ),
+    "operator.other_currency": (
+        "{zone} аймағы {city} қаласында: оны {operator} нөмірінен төлеу мүмкін емес."
+        " Қаланың тұрақ қосымшасында немесе сайтында төлеңіз"
     ),
     # --- everything else ---
-    "zone.unknown": "{zone} аймағы табылмады. Аймақ нөмірін белгіден тексеріңіз",
-    "hours.too_many": "Бұл аймақта ең көбі {max_hours} сағатқа төлеуге болады",
+    "zone.unknown": "{zone} аймағы жоқ. Аймақ нөмірі белгіде, мысалы: {example}",
+    "hours.too_many": "Бұл аймақта ең көбі {max_hours} сағ. Мысалы: {example}",
     "language.set": "Жауап тілі: {language}",
     "help.text": (
         "{short_number} нөміріне SMS: төлем АЙМАҚ*НӨМІР*САҒАТ (1001*A123BC77*2),"
@@ -77,12 +124,15 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
         "Төлем: АЙМАҚ*НӨМІР*САҒАТ (1001*A123BC77*2), ұзарту X*САҒАТ, тоқтату S,"
         " күйі I, тіл LANG*KK",
     ),
+    "confirm.answer_operator": (
+        "{amount} төлемі: {operator_number} SMS-іне 1 не 0 деп жауап беріңіз"
+    ),
     "confirm.nothing_pending": "Растауды күтіп тұрған төлем жоқ",
     "confirm.in_progress": "{amount} төлемі өңделуде. SMS-ті күтіңіз",
     "error.temporary": "Хабарламаны өңдеу мүмкін болмады. Кейінірек қайта жіберіңіз",
 }
 
-SESSION_LINE = "{plate} {zone}, аяқталуы: {end}"
+SESSION_LINE = "{zone} {plate}, аяқталуы: {end}"
 LIST_SEPARATOR = "; "
 
 LANGUAGE_NAMES: dict[Language, str] = {

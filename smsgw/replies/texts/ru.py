@@ -24,36 +24,82 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
         "Оплата {zone} {plate} на {hours} ч: {amount}. Ответьте 1 (да) или 0 (нет)"
     ),
     "pay.charge_requested": "Подтвердите списание {amount}: ответьте 1 на SMS от {operator_number}",
-    "pay.started": "Парковка {zone} {plate} до {end}. Оплачено {amount}. Баланс {balance}",
+    "charge.request": "Парковка: зона {zone}, {plate}, {hours} ч. Списать {amount}?",
+    "pay.started": (
+        "Парковка {zone} {plate} до {end}. Оплачено {amount}. Парковочный счёт {balance}"
+    ),
     "pay.started_min_charge": (
-        "Парковка {zone} {plate} до {end}, {amount}. Списан минимальный платёж {charged},"
-        " остаток на счёте {balance}"
+        "Парковка {zone} {plate} до {end}, {amount}. Списан минимальный платёж {charged}."
+        " Парковочный счёт {balance}"
+    ),
+    "pay.moved": (
+        "{plate} перенесён из зоны {old_zone}, возврат {refund}. Парковка {zone} до {end},"
+        " оплачено {amount}. Парковочный счёт {balance}"
     ),
     "pay.free_now": "В зоне {zone} сейчас бесплатно до {until}. Платить не нужно",
-    "pay.already_active": "{plate} уже оплачен до {end}. Продлить: {example}",
-    "pay.pending_exists": "Прошлый платёж ещё ждёт подтверждения. Ответьте на запрос",
+    "pay.already_active": "{zone} {plate} уже оплачен до {end}. Продлить: {example}",
+    "pay.already_paid": "{zone} {plate} уже оплачен до {end}. Платить не нужно",
+    "pay.pending_exists": (
+        "Платёж {amount} ждёт подтверждения: ответьте 1 на SMS от {operator_number}"
+    ),
     "pay.declined": "Платёж {amount} за {zone} {plate} отклонён. Парковка не начата",
-    "pay.expired": "Платёж {amount} за {zone} {plate} не подтверждён вовремя",
-    "pay.failed": "Не удалось списать {amount} за {zone} {plate}. Парковка не начата",
-    "pay.credited_late": "Платёж {amount} пришёл поздно, парковка не начата. Баланс {balance}",
-    "pay.credited_plate_busy": "{plate} уже оплачен. {amount} зачислено на счёт. Баланс {balance}",
-    "extend.credited_ended": "Парковка {plate} закончилась. {amount} на счёте. Баланс {balance}",
+    "pay.expired": (
+        "{zone} {plate}: платёж {amount} не подтверждён вовремя. Отправьте команду снова"
+        " и ответьте 1 на SMS от {operator_number}"
+    ),
+    "pay.failed": "{zone} {plate}: оператор не списал {amount}. Попробуйте позже",
+    "pay.insufficient_funds": (
+        (
+            "{zone} {plate}: на телефоне мало денег для {amount} (должно остаться"
+            " {must_remain}). Пополните телефон и отправьте команду снова"
+        ),
+        (
+            "{zone} {plate}: на телефоне мало денег для {amount}. Пополните телефон и"
+            " отправьте команду снова"
+        ),
+    ),
+    "pay.operator_limit": ("{zone} {plate}: {amount} сверх лимита оператора. Оплатите позже"),
+    "pay.barred": "{zone} {plate}: оператор запретил платёж {amount} с номера",
+    "pay.credited_late": (
+        "Платёж {amount} пришёл поздно, парковка не начата. Парковочный счёт {balance}"
+    ),
+    "pay.credited_plate_busy": (
+        "{plate} уже оплачен. {amount} на парковочном счёте, там {balance}"
+    ),
+    "extend.credited_ended": (
+        "Парковка {plate} закончилась. {amount} на парковочном счёте, там {balance}"
+    ),
     # --- extending and stopping ---
-    "extend.done": "{plate} продлено до {end}. Оплачено {amount}. Баланс {balance}",
+    "extend.done": (
+        "Парковка {zone} {plate} продлена до {end}. Оплачено {amount}. Парковочный счёт {balance}"
+    ),
     "extend.done_min_charge": (
-        "{plate} продлено до {end}, {amount}. Списан минимальный платёж {charged},"
-        " остаток на счёте {balance}"
+        "Парковка {zone} {plate} продлена до {end}, {amount}. Списан минимальный платёж"
+        " {charged}. Парковочный счёт {balance}"
     ),
     "extend.no_session": "Нет парковки для продления. Оплатите заново: ЗОНА*НОМЕР*ЧАСЫ",
     "extend.ambiguous": "У вас несколько парковок: {plates}. Укажите номер: {example}",
-    "extend.too_long": "Столько продлить нельзя: в зоне не больше {max_hours} ч",
+    "extend.too_long": (
+        "Столько продлить нельзя: в зоне не больше {max_hours} ч. Можно: {example}",
+        "Столько продлить нельзя: в зоне не больше {max_hours} ч",
+    ),
     "stop.no_session": "Нет активной парковки, останавливать нечего",
     "stop.ambiguous": "У вас несколько парковок: {plates}. Укажите номер: {example}",
-    "stop.done": "Парковка {plate} остановлена. Возврат {refund}. Баланс {balance}",
+    "stop.done": (
+        "Парковка {zone} {plate} остановлена в {end}. Возврат {refund}. Парковочный счёт {balance}"
+    ),
     # --- status and session events ---
-    "status.sessions": "Парковки: {sessions}. Баланс {balance}",
-    "status.none": "Активных парковок нет. Баланс {balance}",
+    "status.sessions": "Парковки: {sessions}. Парковочный счёт {balance}",
+    "status.none": "Активных парковок нет. Парковочный счёт {balance}",
+    "status.pending": (
+        "Платёж {zone} {plate} {amount} ждёт вашего подтверждения на {operator_number}."
+        " Парковочный счёт {balance}"
+    ),
     "session.reminder": "Парковка {zone} {plate} закончится в {end}. Продлить: {example}",
+    "session.moved_away": (
+        "Парковка {zone} {plate} остановлена в {end}: номер оплачен в другой зоне."
+        " Возврат {refund}. Парковочный счёт {balance}"
+    ),
     "session.ended": "Парковка {zone} {plate} закончилась в {end}",
     # --- operator limits ---
     "limit.min": "Платёж {amount} меньше минимального у {operator}: {limit}",
@@ -63,10 +109,17 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "limit.per_month_amount": "Платёж {amount} превысит месячный лимит {operator}: {limit}",
     "limit.per_month_count": "Платёж {amount} отклонён: у {operator} до {limit} платежей в месяц",
     "limit.must_remain": "{operator}: после платежа {amount} на телефоне должно остаться {limit}",
-    "operator.unsupported": "Оплата по SMS для {operator} недоступна. Оплатите иначе",
+    "operator.unsupported": (
+        "Оплата по SMS для {operator} недоступна. Оплатите в приложении или на сайте"
+        " парковок города или в паркомате"
+    ),
+    "operator.other_currency": (
+        "Зона {zone} в городе {city}: с номера {operator} её оплатить нельзя."
+        " Оплатите в приложении или на сайте парковок города"
+    ),
     # --- everything else ---
-    "zone.unknown": "Зона {zone} не найдена. Проверьте номер зоны на знаке",
-    "hours.too_many": "В этой зоне можно оплатить не больше {max_hours} ч",
+    "zone.unknown": "Зоны {zone} нет. Номер зоны на знаке, например: {example}",
+    "hours.too_many": "В этой зоне не больше {max_hours} ч. Например: {example}",
     "language.set": "Язык ответов: {language}",
     "help.text": (
         "SMS на {short_number}: оплата ЗОНА*НОМЕР*ЧАСЫ (1001*A123BC77*2),"
@@ -74,12 +127,13 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
         "Оплата: ЗОНА*НОМЕР*ЧАСЫ (1001*A123BC77*2), продлить X*ЧАСЫ, стоп S,"
         " статус I, язык LANG*EN",
     ),
+    "confirm.answer_operator": "Платёж {amount}: ответьте 1 или 0 на SMS от {operator_number}",
     "confirm.nothing_pending": "Нет платежа, который ждёт подтверждения",
     "confirm.in_progress": "Платёж {amount} уже обрабатывается. Дождитесь SMS",
     "error.temporary": "Не удалось обработать сообщение. Отправьте его ещё раз позже",
 }
 
-SESSION_LINE = "{plate} {zone} до {end}"
+SESSION_LINE = "{zone} {plate} до {end}"
 LIST_SEPARATOR = "; "
 
 LANGUAGE_NAMES: dict[Language, str] = {

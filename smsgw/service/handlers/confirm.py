@@ -1,13 +1,13 @@
 """`1` / `0`: the subscriber's answer to the gateway's own confirmation request, for
-operators configured with `confirmation = "gateway"`. Anywhere else there is nothing
-for it to answer (the operator asks and hears the subscriber itself)."""
+operators configured with `confirmation = "gateway"`. While an operator asks from its
+own service number, a `1`/`0` sent here is told to answer there instead."""
 
 from __future__ import annotations
 
 from smsgw.commands import Confirm, Decline
 from smsgw.domain.charges import ChargeEvent, ChargeState, is_expired
-from smsgw.domain.errors import NothingPendingToConfirmError
-from smsgw.service.payments import ChargePurpose, send_request_after_commit
+from smsgw.domain.errors import AnswerTheOperatorError, NothingPendingToConfirmError
+from smsgw.service.payments import ChargePurpose, answer_number, send_request_after_commit
 from smsgw.service.ports import StoredCharge
 from smsgw.service.settlement import ChargeChangedConcurrentlyError, settle
 from smsgw.service.unit import Unit
@@ -50,7 +50,10 @@ async def _charge_asked_by_us(unit: Unit) -> StoredCharge | None:
         raise NothingPendingToConfirmError()
     purpose = ChargePurpose.from_details(stored.details, stored.charge.amount.currency)
     if not purpose.asks_subscriber_ourselves:
-        raise NothingPendingToConfirmError()
+        raise AnswerTheOperatorError(
+            amount=stored.charge.amount,
+            operator_number=answer_number(unit, stored.charge.operator_id, purpose),
+        )
     if is_expired(stored.charge, unit.now):
         await settle(unit, stored, ChargeEvent.TIMED_OUT)
         return None

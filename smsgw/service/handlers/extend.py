@@ -36,6 +36,7 @@ async def handle_extend(unit: Unit, command: Extend) -> str:
         extended = await extend_session(unit, session, plan, extension_id=unit.new_id("ext"))
         await unit.reply(
             "extend.done",
+            zone=zone.number,
             plate=session.plate,
             end=local_time(extended.end, zone),
             amount=plan.price,
@@ -51,6 +52,7 @@ async def handle_extend(unit: Unit, command: Extend) -> str:
         hours=command.hours,
         funding=plan,
         policy=policy,
+        language=unit.language.value,
     )
     await open_charge(unit, policy, plan.to_charge, purpose)
     return "charge_requested"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from smsgw.commands import Stop
 from smsgw.domain.parking import plan_stop, session_to_stop
 from smsgw.service.session_flow import phone_balance, stop_session, zone_of
-from smsgw.service.unit import Unit
+from smsgw.service.unit import Unit, local_time
 
 
 async def handle_stop(unit: Unit, command: Stop) -> str:
@@ -17,7 +17,9 @@ async def handle_stop(unit: Unit, command: Stop) -> str:
     await stop_session(unit, session, plan)
     await unit.reply(
         "stop.done",
+        zone=zone.number,
         plate=session.plate,
+        end=local_time(plan.stopped_at, zone),
         refund=plan.refund,
         balance=await phone_balance(unit, zone.currency),
     )
