@@ -35,9 +35,12 @@ def run_check_config(args: argparse.Namespace) -> int:
     config = load_or_explain(args.config, "check-config")
     if config is None:
         return 2
+    from smsgw.storage import SqliteTarget, parse_dsn
+
+    storage = "sqlite" if isinstance(parse_dsn(config.storage_dsn), SqliteTarget) else "postgresql"
     print(
         f"{args.config}: ok — {len(config.zones)} zones, {len(config.operators)} operators, "
-        f"{len(config.links)} links, storage {config.storage_dsn.split(':', 1)[0]}"
+        f"{len(config.links)} links, storage {storage}"
     )
     return 0
 
