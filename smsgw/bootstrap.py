@@ -9,10 +9,12 @@ keeps them), finishes the work in flight, unbinds and closes the store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import structlog
@@ -38,6 +40,9 @@ from smsgw.transport.smpp_sender import SmppSender
 
 log = structlog.get_logger(__name__)
 
+# after a cut-short drain, how long the links get to unbind before they are dropped
+ABORT_GRACE_SECONDS = 1.0
+
 
 @dataclass(slots=True)
 class RunningGateway:
@@ -58,16 +63,62 @@ class RunningGateway:
     async def wait_links_bound(self) -> None:
         await asyncio.gather(*(link.wait_bound() for link in self.links.values()))
 
-    async def stop(self) -> None:
-        """Drain: stop taking MO, finish in-flight work, unbind, close."""
+    async def stop(
+        self, drain_seconds: float | None = None, hurry: asyncio.Event | None = None
+    ) -> bool:
+        """Drain: stop taking MO, finish in-flight work, unbind, close. True if the drain
+        finished; False if it was cut short by its deadline (`gateway.drain_seconds`) or
+        by `hurry` (a second signal). Either way the store is closed cleanly, and what was
+        not done stays in it for the next start."""
+        budget = self.config.gateway.drain_seconds if drain_seconds is None else drain_seconds
+        log.info("gateway.draining", drain_seconds=budget)
         for inbound in self.inbound:
             inbound.draining = True
-        await self.http_runner.cleanup()
-        await self.service.stop()
-        await asyncio.gather(*(link.close() for link in self.links.values()))
+        drained = await _within(self._drain(), budget, hurry)
+        if not drained:
+            cut = await self.service.abort()
+            await _within(self._close_links(), ABORT_GRACE_SECONDS, None)
+            log.warning(
+                "gateway.drain_cut_short",
+                reason="second signal" if hurry is not None and hurry.is_set() else "deadline",
+                drain_seconds=budget,
+                mo_in_flight=cut,
+            )
         await self.client_session.close()
         await self.store.close()
-        log.info("gateway.stopped")
+        log.info("gateway.stopped", drained=drained)
+        return drained
+
+    async def _drain(self) -> None:
+        await self.http_runner.cleanup()
+        await self.service.stop()
+        await self._close_links()
+
+    async def _close_links(self) -> None:
+        await asyncio.gather(*(link.close() for link in self.links.values()))
+
+
+async def _within(
+    work: Coroutine[Any, Any, None], seconds: float, hurry: asyncio.Event | None
+) -> bool:
+    """Run `work` until it ends (True), or cancel it after `seconds` or once `hurry` is
+    set (False)."""
+    task = asyncio.ensure_future(work)
+    waiters: set[asyncio.Future[Any]] = {task}
+    if hurry is not None:
+        waiters.add(asyncio.ensure_future(hurry.wait()))
+    await asyncio.wait(waiters, timeout=max(0.0, seconds), return_when=asyncio.FIRST_COMPLETED)
+    for waiter in waiters - {task}:
+        waiter.cancel()
+    if task.done():
+        if not task.cancelled() and task.exception() is not None:
+            # the drain is over all the same: the store still gets closed
+            log.error("gateway.drain_failed", error=repr(task.exception()))
+        return True
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+    return False
 
 
 class OperatorSenders:
@@ -147,7 +198,10 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
         by_operator.setdefault(link.operator, []).append(sender)
     senders.update({operator: OperatorSenders(s) for operator, s in by_operator.items()})
     app = create_app(service.gateway, _http_options(config), metrics, clock=clock.now)
-    runner = web.AppRunner(app, access_log=None)
+    # requests in hand get the drain's time to finish, never more
+    runner = web.AppRunner(
+        app, access_log=None, shutdown_timeout=float(config.gateway.drain_seconds)
+    )
     await runner.setup()
     await web.SockSite(runner, sock).start()
     # work this node had claimed before a crash is taken back now, not when its leases expire

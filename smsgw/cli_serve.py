@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from smsgw.config import AppConfig, load_config
 from smsgw.domain.errors import ConfigError
+
+log = structlog.get_logger(__name__)
 
 
 def register(subparsers: Any) -> None:
@@ -59,14 +64,40 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 async def serve_until_signalled(config: AppConfig) -> None:
+    """Serve until SIGTERM or SIGINT, then drain within `gateway.drain_seconds`; a second
+    signal cuts the drain short (the store is still closed cleanly)."""
     from smsgw.bootstrap import start_gateway
 
     gateway = await start_gateway(config)
-    print(f"smsgw serving: HTTP on {gateway.base_url}", flush=True)
-    stop = asyncio.Event()
+    announce("smsgw.serving", url=gateway.base_url, http_port=gateway.http_port)
+    stop, hurry = asyncio.Event(), asyncio.Event()
+
+    def on_signal(signum: signal.Signals) -> None:
+        if stop.is_set():
+            log.warning("gateway.stop_now", signal=signum.name)
+            hurry.set()
+        else:
+            log.info("gateway.stop_requested", signal=signum.name)
+            stop.set()
+
     loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    await gateway.stop()
+            loop.add_signal_handler(signum, on_signal, signum)
+            handled.append(signum)
+    try:
+        await stop.wait()
+        await gateway.stop(hurry=hurry)
+    finally:
+        for signum in handled:
+            loop.remove_signal_handler(signum)
+    announce("smsgw.stopped")
+
+
+def announce(event: str, **fields: Any) -> None:
+    """A lifecycle line (serving, stopped) written whatever `logging.level` says: the
+    people and supervisors starting the gateway wait for it."""
+    structlog.wrap_logger(
+        None, wrapper_class=structlog.make_filtering_bound_logger(logging.NOTSET)
+    ).info(event, **fields)
