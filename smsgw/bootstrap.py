@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -33,6 +33,7 @@ from smsgw.service.settings import Clock, Deployment, ServiceSettings, SystemClo
 from smsgw.smpp.session import SessionConfig
 from smsgw.storage import open_store
 from smsgw.transport.http_app import HttpOptions, create_app
+from smsgw.transport.http_ops import LINK_DOWN, LINK_STATES, LINK_UP, LinkStatus
 from smsgw.transport.http_sender import KannelSender
 from smsgw.transport.smpp_client import BindMode, EsmeLink, EsmeLinkConfig, LinkState
 from smsgw.transport.smpp_mo import SmppInbound
@@ -198,6 +199,7 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
         by_operator.setdefault(link.operator, []).append(sender)
     senders.update({operator: OperatorSenders(s) for operator, s in by_operator.items()})
     app = create_app(service.gateway, _http_options(config), metrics, clock=clock.now)
+    app[LINK_STATES] = _link_states(config.links, links)
     # requests in hand get the drain's time to finish, never more
     runner = web.AppRunner(
         app, access_log=None, shutdown_timeout=float(config.gateway.drain_seconds)
@@ -213,6 +215,25 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
     return RunningGateway(
         config, store, service, metrics, runner, http_port, session, links, inbound
     )
+
+
+def _link_states(
+    configured: Sequence[LinkSettings], esmes: Mapping[str, EsmeLink]
+) -> Callable[[], dict[str, LinkStatus]]:
+    """What /ready reports per link: an SMPP link is up while bound; an HTTP (Kannel)
+    link has no connection of its own to lose, so it counts as up."""
+
+    def up(link: LinkSettings) -> bool:
+        esme = esmes.get(link.id)
+        return esme is None or esme.state is LinkState.BOUND
+
+    def states() -> dict[str, LinkStatus]:
+        return {
+            link.id: LinkStatus(link.operator, LINK_UP if up(link) else LINK_DOWN)
+            for link in configured
+        }
+
+    return states
 
 
 def _http_options(config: AppConfig) -> HttpOptions:
