@@ -209,8 +209,11 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
     # work this node had claimed before a crash is taken back now, not when its leases expire
     freed = await store.transact(lambda tx: tx.release_leases(node_id(config)))
     await service.start()
-    for esme in links.values():
-        await esme.start()
+    for link in config.links:
+        if link.id in links:
+            # the link's tasks inherit this context: each of its log lines names it
+            with structlog.contextvars.bound_contextvars(link=link.id, operator=link.operator):
+                await links[link.id].start()
     log.info("gateway.started", http_port=http_port, node=node_id(config), leases_taken_back=freed)
     return RunningGateway(
         config, store, service, metrics, runner, http_port, session, links, inbound

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smsgw.cli_serve import StopSignals
 from smsgw.config import AppConfig, load_config
 from smsgw.domain.errors import ConfigError
 
@@ -56,7 +55,10 @@ def run_demo(args: argparse.Namespace) -> int:
         return 2
     from smsgw.observability import configure_logging
 
-    configure_logging("warning", json=False)
+    # the deployment's logging, as `smsgw serve` has it: JSON lines, one per MO
+    configure_logging(
+        config.logging.level, config.logging.json, log_message_text=config.logging.log_message_text
+    )
     asyncio.run(_serve(config, world, control))
     return 0
 
@@ -68,32 +70,31 @@ async def _serve(config: AppConfig, world: SimulatedWorld, control: ControlSetti
     from simulator.webphone import add_webphone_routes
     from smsgw.bootstrap import start_gateway
 
-    await world.start()
-    for msisdn, operator in DEMO_PHONES:
-        if operator in world.operator_ids:
-            world.phone(msisdn, operator)
-    gateway = await start_gateway(config)
-    app = create_control_app(world)
-    add_webphone_routes(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, control.host, control.port)
-    await site.start()
-    control_port = runner.addresses[0][1]
-    web_phone = f"http://{control.host}:{control_port}/"
-    print(f"SMSC simulator listening on {world.smsc.settings.host}:{world.smsc.port}", flush=True)
-    print(f"Web phone: {web_phone}", flush=True)
-    print(f"Gateway HTTP on {gateway.base_url} (operations token in config.toml)", flush=True)
-    _print_examples(web_phone, world.short_number)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    await runner.cleanup()
-    await gateway.stop()
-    await world.close()
+    with StopSignals() as signals:
+        await world.start()
+        print(
+            f"SMSC simulator listening on {world.smsc.settings.host}:{world.smsc.port}",
+            flush=True,
+        )
+        for msisdn, operator in DEMO_PHONES:
+            if operator in world.operator_ids:
+                world.phone(msisdn, operator)
+        gateway = await start_gateway(config)
+        app = create_control_app(world)
+        add_webphone_routes(app)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, control.host, control.port)
+        await site.start()
+        control_port = runner.addresses[0][1]
+        web_phone = f"http://{control.host}:{control_port}/"
+        print(f"Web phone: {web_phone}", flush=True)
+        print(f"Gateway HTTP on {gateway.base_url} (operations token in config.toml)", flush=True)
+        _print_examples(web_phone, world.short_number)
+        await signals.stop.wait()
+        await runner.cleanup()
+        await gateway.stop(hurry=signals.hurry)
+        await world.close()
     print("Demo stopped.", flush=True)
 
 

@@ -68,31 +68,44 @@ async def serve_until_signalled(config: AppConfig) -> None:
     signal cuts the drain short (the store is still closed cleanly)."""
     from smsgw.bootstrap import start_gateway
 
-    gateway = await start_gateway(config)
-    announce("smsgw.serving", url=gateway.base_url, http_port=gateway.http_port)
-    stop, hurry = asyncio.Event(), asyncio.Event()
+    with StopSignals() as signals:
+        gateway = await start_gateway(config)
+        announce("smsgw.serving", url=gateway.base_url, http_port=gateway.http_port)
+        await signals.stop.wait()
+        await gateway.stop(hurry=signals.hurry)
+    announce("smsgw.stopped")
 
-    def on_signal(signum: signal.Signals) -> None:
-        if stop.is_set():
+
+class StopSignals:
+    """SIGTERM and SIGINT while in the `with`: the first sets `stop` (drain), a second
+    sets `hurry` (stop now). Installed before anything starts, so a signal during the
+    start is not the default exit."""
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.hurry = asyncio.Event()
+        self._handled: list[signal.Signals] = []
+
+    def __enter__(self) -> StopSignals:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, self._on_signal, signum)
+                self._handled.append(signum)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in self._handled:
+            loop.remove_signal_handler(signum)
+
+    def _on_signal(self, signum: signal.Signals) -> None:
+        if self.stop.is_set():
             log.warning("gateway.stop_now", signal=signum.name)
-            hurry.set()
+            self.hurry.set()
         else:
             log.info("gateway.stop_requested", signal=signum.name)
-            stop.set()
-
-    loop = asyncio.get_running_loop()
-    handled: list[signal.Signals] = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, on_signal, signum)
-            handled.append(signum)
-    try:
-        await stop.wait()
-        await gateway.stop(hurry=hurry)
-    finally:
-        for signum in handled:
-            loop.remove_signal_handler(signum)
-    announce("smsgw.stopped")
+            self.stop.set()
 
 
 def announce(event: str, **fields: Any) -> None:

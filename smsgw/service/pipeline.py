@@ -259,6 +259,7 @@ class Gateway:
             latency_ms=round(latency.total_seconds() * 1000),
             phone=mask_msisdn(sms.sender),
             operator=sms.operator_id,
+            link=sms.link_id,
         )
         if self._metrics is not None:
             # outcomes are handler words and reply keys: a small, fixed set of labels
