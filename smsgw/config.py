@@ -309,27 +309,27 @@ def reject_unknown_settings(raw: Mapping[str, Any]) -> None:
     name when it looks like a typo: `gateway.reminder_minuts`)."""
     tables = settings_tables()
     top_level = {*tables, "storage", "links", "charging", "zones", OPERATORS_DIR_KEY}
-    _reject_unknown_keys(raw, top_level | _FREE_TABLES, "")
+    reject_unknown_keys(raw, top_level | _FREE_TABLES, "")
     for name, keys in tables.items():
-        _reject_unknown_keys(_table(raw, name), keys, name)
-    _reject_unknown_keys(_table(raw, "storage"), STORAGE_KEYS, "storage")
+        reject_unknown_keys(_table(raw, name), keys, name)
+    reject_unknown_keys(_table(raw, "storage"), STORAGE_KEYS, "storage")
     links = raw.get("links", [])
     link_keys = _field_keys(LinkSettings)
     for index, link in enumerate(links if isinstance(links, list) else []):
         if isinstance(link, Mapping):
-            _reject_unknown_keys(link, link_keys, f"links[{index}]")
+            reject_unknown_keys(link, link_keys, f"links[{index}]")
     charging_keys = _field_keys(ChargingSettings) - {"operator"}
     for operator, table in _table(raw, "charging").items():
         if isinstance(table, Mapping):
-            _reject_unknown_keys(table, charging_keys, f"charging.{operator}")
+            reject_unknown_keys(table, charging_keys, f"charging.{operator}")
     zones = raw.get("zones", [])
     for index, zone in enumerate(zones if isinstance(zones, list) else []):
         if isinstance(zone, Mapping):
-            _reject_unknown_keys(zone, ZONE_KEYS, f"zones[{index}]")
+            reject_unknown_keys(zone, ZONE_KEYS, f"zones[{index}]")
             paid = zone.get("paid", [])
             for number, window in enumerate(paid if isinstance(paid, list) else []):
                 if isinstance(window, Mapping):
-                    _reject_unknown_keys(window, WINDOW_KEYS, f"zones[{index}].paid[{number}]")
+                    reject_unknown_keys(window, WINDOW_KEYS, f"zones[{index}].paid[{number}]")
 
 
 def settings_tables() -> dict[str, frozenset[str]]:
@@ -347,7 +347,7 @@ def _field_keys(settings: type) -> frozenset[str]:
     return frozenset(_RENAMED_FIELDS.get(f.name, f.name) for f in dataclasses.fields(settings))
 
 
-def _reject_unknown_keys(table: Mapping[str, Any], known: Iterable[str], where: str) -> None:
+def reject_unknown_keys(table: Mapping[str, Any], known: Iterable[str], where: str) -> None:
     known_names = sorted(known)
     for name in table:
         if name in known_names:
