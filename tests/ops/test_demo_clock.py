@@ -175,3 +175,27 @@ def test_make_run_starts_the_demo_at_a_paid_hour() -> None:
     # the README's first command, 1001*A123BC77*2, pays for the whole two hours
     paid = paid_intervals(zone, start, start + timedelta(hours=2))
     assert sum((high - low for low, high in paid), timedelta()) == timedelta(hours=2)
+
+
+async def test_an_unknown_simulator_key_is_named(tmp_path: Path) -> None:
+    config = demo_config(tmp_path)
+    config.write_text(
+        config.read_text("utf-8").replace(
+            "[simulator.control]\n", "[simulator.control]\nhots = 1\n"
+        ),
+        "utf-8",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "smsgw.cli",
+        "demo",
+        "--config",
+        str(config),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=REPO,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), GUARD_SECONDS)
+    assert process.returncode == 2
+    assert "simulator.control.hots: unknown setting; did you mean 'host'?" in err.decode()
