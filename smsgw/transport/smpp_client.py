@@ -153,7 +153,6 @@ class _Channel:
         )
         self.task: asyncio.Task[None] | None = None
         self.failures = 0  # connects or binds failed in a row
-        self.down_since: float | None = None
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._run())
@@ -203,8 +202,8 @@ class _Channel:
         self.failures = 0
         self._set_state(LinkState.BOUND)
         await protocol.closed
-        if not self.link.closing:
-            log.warning("esme.disconnected", bind=self.bind_class.__name__)
+        # the link's own esme.link_down warning tells the news; this names the bind
+        log.info("esme.disconnected", bind=self.bind_class.__name__)
 
     async def _connect_and_bind(self) -> _EsmeProtocol | None:
         config = self.link.config
