@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -297,6 +298,7 @@ OPERATORS_DIR_KEY = "operators_dir"
 DEFAULT_OPERATORS_DIR = "operators"
 DEFAULT_DSN = "sqlite:///var/smsgw.sqlite3"
 STORAGE_KEYS = frozenset({"dsn"})
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")  # mysql:, sqlite:, postgresql:
 # config keys whose name differs from the settings field they fill
 _RENAMED_FIELDS: Mapping[str, str] = {"kind": "type"}
 # tables read elsewhere: holiday calendars are named freely, the simulator's tables are
@@ -363,7 +365,7 @@ def storage_dsn(table: Mapping[str, Any]) -> str:
     """`storage.dsn`: sqlite:///path, postgresql:// (or postgres://), or a bare file path
     (a SQLite file); any other scheme stops the start."""
     dsn = _str(table, "dsn", "storage", DEFAULT_DSN)
-    if "://" not in dsn and not dsn.startswith(("sqlite:", "postgres:", "postgresql:")):
+    if not _URL_SCHEME.match(dsn):
         dsn = "sqlite:///" + dsn  # a file path names the SQLite file
     # imported here: the storage package pulls in the database drivers' modules
     from smsgw.storage import parse_dsn

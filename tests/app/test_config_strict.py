@@ -91,15 +91,16 @@ def test_an_unknown_table_far_from_any_is_named_with_the_known_ones(
     assert "zzz: unknown table (known: " in output
 
 
+@pytest.mark.parametrize("dsn", ["mysql://x", "mysql:x", "sqlite:relative.db"])
 def test_an_unknown_storage_scheme_stops_the_check(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], dsn: str
 ) -> None:
     code, output = _check(
-        _write(tmp_path, _edited(lambda raw: raw["storage"].update(dsn="mysql://x"))), capsys
+        _write(tmp_path, _edited(lambda raw: raw["storage"].update(dsn=dsn))), capsys
     )
     assert code == 2
     assert "storage.dsn:" in output
-    assert "mysql://x" in output
+    assert dsn in output
 
 
 def test_a_file_path_is_a_sqlite_dsn(tmp_path: Path) -> None:
