@@ -31,6 +31,7 @@ EXAMPLE_ZONE = "1001"
 EXAMPLE_PLATE = "A123BC77"
 EXAMPLE_PAY = f"{EXAMPLE_ZONE}*{EXAMPLE_PLATE}*2"
 MAX_SPEED = 3600.0  # an hour a second: faster, and the operators' answers lag behind
+CONTROL_SHUTDOWN_SECONDS = 2.0
 
 # one phone per operator, ready in the web phone's list
 DEMO_PHONES = (
@@ -175,7 +176,8 @@ async def _serve(
         gateway = await start_gateway(config, clock=clock)
         app = create_control_app(world)
         add_webphone_routes(app, clock=clock_reader(clock))
-        runner = web.AppRunner(app, access_log=None)
+        # the web phone keeps event streams open: a stop waits for them only briefly
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=CONTROL_SHUTDOWN_SECONDS)
         await runner.setup()
         site = web.TCPSite(runner, control.host, control.port)
         await site.start()

@@ -199,3 +199,16 @@ async def test_an_unknown_simulator_key_is_named(tmp_path: Path) -> None:
     _, err = await asyncio.wait_for(process.communicate(), GUARD_SECONDS)
     assert process.returncode == 2
     assert "simulator.control.hots: unknown setting; did you mean 'host'?" in err.decode()
+
+
+async def test_the_demo_stops_in_time_while_a_web_phone_listens(tmp_path: Path) -> None:
+    config = demo_config(tmp_path)
+    loop = asyncio.get_running_loop()
+    async with aiohttp.ClientSession() as session:
+        async with demo(config, "--clock", CLOCK) as (url, lines):
+            events = await session.get(f"{url}api/events")  # the page's live stream
+            assert events.status == 200
+            stopping = loop.time()
+        # demo() sent SIGTERM and waited for exit code 0 on leaving the block
+        assert loop.time() - stopping < 10.0 + 4.0, "\n".join(lines[-20:])
+        events.close()
