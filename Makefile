@@ -14,8 +14,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The demo runs on a simulated clock that starts at a paid daytime hour (10:00 on a working
+# day in zone 1001's time zone), so the README's first command pays for a session at any
+# hour; `make run DEMO_CLOCK=now` runs it on the wall clock, DEMO_SPEED=60 a minute a second.
+DEMO_CLOCK ?= 2026-12-01T10:00
+DEMO_SPEED ?= 1
+
 run: setup
-	$(BIN)/smsgw demo --config config.toml
+	$(BIN)/smsgw demo --config config.toml --clock $(DEMO_CLOCK) --speed $(DEMO_SPEED)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -8,6 +8,8 @@ same origin and follows it live over Server-Sent Events from /api/events.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -34,10 +36,26 @@ CONTENT_SECURITY_POLICY: Final = (
 )
 
 
-def add_webphone_routes(app: web.Application) -> None:
-    """Serve the page at GET / and its files at GET /static/{name}."""
+ClockReader = Callable[[], Mapping[str, object]]
+CLOCK: Final[web.AppKey[ClockReader]] = web.AppKey("webphone_clock")
+
+
+def add_webphone_routes(app: web.Application, *, clock: ClockReader | None = None) -> None:
+    """Serve the page at GET / and its files at GET /static/{name}; with `clock`, the
+    simulated time at GET /clock ({"now": ISO time, "speed", "time_zone"}), which the
+    page shows and runs on between reads."""
     app.router.add_get("/", _index)
     app.router.add_get("/static/{name}", _static_file)
+    app[CLOCK] = clock or _wall_clock
+    app.router.add_get("/clock", _clock)
+
+
+def _wall_clock() -> Mapping[str, object]:
+    return {"now": datetime.now(UTC).isoformat(), "speed": 1.0, "time_zone": "UTC"}
+
+
+async def _clock(request: web.Request) -> web.Response:
+    return web.json_response(dict(request.app[CLOCK]()), headers={"Cache-Control": "no-store"})
 
 
 async def _index(_request: web.Request) -> web.FileResponse:

@@ -9,11 +9,13 @@ keeps them), finishes the work in flight, unbinds and closes the store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -36,12 +38,16 @@ from smsgw.storage import open_store
 from smsgw.transport.http_app import HttpOptions, create_app, serve_on_socket
 from smsgw.transport.http_common import SECRET_PARAMETER, HttpLink
 from smsgw.transport.http_limits import ConnectionLimits
+from smsgw.transport.http_ops import LINK_DOWN, LINK_STATES, LINK_UP, LinkStatus
 from smsgw.transport.http_sender import KannelSender
 from smsgw.transport.smpp_client import BindMode, EsmeLink, EsmeLinkConfig, LinkState
 from smsgw.transport.smpp_mo import SmppInbound
 from smsgw.transport.smpp_sender import SmppSender
 
 log = structlog.get_logger(__name__)
+
+# after a cut-short drain, how long the links get to unbind before they are dropped
+ABORT_GRACE_SECONDS = 1.0
 
 
 @dataclass(slots=True)
@@ -63,16 +69,62 @@ class RunningGateway:
     async def wait_links_bound(self) -> None:
         await asyncio.gather(*(link.wait_bound() for link in self.links.values()))
 
-    async def stop(self) -> None:
-        """Drain: stop taking MO, finish in-flight work, unbind, close."""
+    async def stop(
+        self, drain_seconds: float | None = None, hurry: asyncio.Event | None = None
+    ) -> bool:
+        """Drain: stop taking MO, finish in-flight work, unbind, close. True if the drain
+        finished; False if it was cut short by its deadline (`gateway.drain_seconds`) or
+        by `hurry` (a second signal). Either way the store is closed cleanly, and what was
+        not done stays in it for the next start."""
+        budget = self.config.gateway.drain_seconds if drain_seconds is None else drain_seconds
+        log.info("gateway.draining", drain_seconds=budget)
         for inbound in self.inbound:
             inbound.draining = True
-        await self.http_runner.cleanup()
-        await self.service.stop()
-        await asyncio.gather(*(link.close() for link in self.links.values()))
+        drained = await _within(self._drain(), budget, hurry)
+        if not drained:
+            cut = await self.service.abort()
+            await _within(self._close_links(), ABORT_GRACE_SECONDS, None)
+            log.warning(
+                "gateway.drain_cut_short",
+                reason="second signal" if hurry is not None and hurry.is_set() else "deadline",
+                drain_seconds=budget,
+                mo_in_flight=cut,
+            )
         await self.client_session.close()
         await self.store.close()
-        log.info("gateway.stopped")
+        log.info("gateway.stopped", drained=drained)
+        return drained
+
+    async def _drain(self) -> None:
+        await self.http_runner.cleanup()
+        await self.service.stop()
+        await self._close_links()
+
+    async def _close_links(self) -> None:
+        await asyncio.gather(*(link.close() for link in self.links.values()))
+
+
+async def _within(
+    work: Coroutine[Any, Any, None], seconds: float, hurry: asyncio.Event | None
+) -> bool:
+    """Run `work` until it ends (True), or cancel it after `seconds` or once `hurry` is
+    set (False)."""
+    task = asyncio.ensure_future(work)
+    waiters: set[asyncio.Future[Any]] = {task}
+    if hurry is not None:
+        waiters.add(asyncio.ensure_future(hurry.wait()))
+    await asyncio.wait(waiters, timeout=max(0.0, seconds), return_when=asyncio.FIRST_COMPLETED)
+    for waiter in waiters - {task}:
+        waiter.cancel()
+    if task.done():
+        if not task.cancelled() and task.exception() is not None:
+            # the drain is over all the same: the store still gets closed
+            log.error("gateway.drain_failed", error=repr(task.exception()))
+        return True
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+    return False
 
 
 class OperatorSenders:
@@ -155,12 +207,19 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
     senders.update({operator: OperatorSenders(s) for operator, s in by_operator.items()})
     app = create_app(service.gateway, _http_options(config), metrics, clock=clock.now)
     limits = ConnectionLimits(config.http.read_timeout_seconds, config.http.max_connections)
-    runner = await serve_on_socket(app, sock, limits)
+    app[LINK_STATES] = _link_states(config.links, links)
+    # requests in hand get the drain's time to finish, never more
+    runner = await serve_on_socket(
+        app, sock, limits, shutdown_timeout=float(config.gateway.drain_seconds)
+    )
     # work this node had claimed before a crash is taken back now, not when its leases expire
     freed = await store.transact(lambda tx: tx.release_leases(node_id(config)))
     await service.start()
-    for esme in links.values():
-        await esme.start()
+    for link in config.links:
+        if link.id in links:
+            # the link's tasks inherit this context: each of its log lines names it
+            with structlog.contextvars.bound_contextvars(link=link.id, operator=link.operator):
+                await links[link.id].start()
     log.info("gateway.started", http_port=http_port, node=node_id(config), leases_taken_back=freed)
     return RunningGateway(
         config, store, service, metrics, runner, http_port, session, links, inbound
@@ -176,6 +235,25 @@ def _retention(config: AppConfig) -> Retention:
         batch_rows=keep.batch_rows,
         interval=timedelta(minutes=keep.interval_minutes),
     )
+
+
+def _link_states(
+    configured: Sequence[LinkSettings], esmes: Mapping[str, EsmeLink]
+) -> Callable[[], dict[str, LinkStatus]]:
+    """What /ready reports per link: an SMPP link is up while bound; an HTTP (Kannel)
+    link has no connection of its own to lose, so it counts as up."""
+
+    def up(link: LinkSettings) -> bool:
+        esme = esmes.get(link.id)
+        return esme is None or esme.state is LinkState.BOUND
+
+    def states() -> dict[str, LinkStatus]:
+        return {
+            link.id: LinkStatus(link.operator, LINK_UP if up(link) else LINK_DOWN)
+            for link in configured
+        }
+
+    return states
 
 
 def _http_options(config: AppConfig) -> HttpOptions:

@@ -41,7 +41,9 @@ if TYPE_CHECKING:
 
 DEFAULT_POSTGRES_DSN: Final = "postgresql://postgres@127.0.0.1:5432/test"
 POSTGRES_DSN_ENV: Final = "SMSGW_TEST_POSTGRES_DSN"
-SERVING_LINE: Final = re.compile(r"smsgw serving: HTTP on (\S+)")
+# the JSON event `smsgw serve` writes once it serves: {"event": "smsgw.serving", "url": …}
+SERVING_LINE: Final = re.compile(r'"event":"smsgw\.serving"')
+SERVING_URL: Final = re.compile(r'"url":"([^"]+)"')
 BENCH_ZONE: Final = "1001"
 BENCH_PRICE: Final = "30.00"
 START_TIMEOUT: Final = 30.0
@@ -475,7 +477,7 @@ class GatewayProcess:
 
     def _take(self, line: str) -> None:
         if not self.base_url.done():
-            match = SERVING_LINE.search(line)
+            match = SERVING_URL.search(line) if SERVING_LINE.search(line) else None
             if match is not None:
                 self.base_url.set_result(match.group(1))
                 return

@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from smsgw.config import AppConfig, load_config, production_secret_problems
 from smsgw.domain.errors import ConfigError
+
+log = structlog.get_logger(__name__)
 
 
 def register(subparsers: Any) -> None:
@@ -40,9 +45,12 @@ def run_check_config(args: argparse.Namespace) -> int:
     config = load_or_explain(args.config, "check-config")
     if config is None:
         return 2
+    from smsgw.storage import SqliteTarget, parse_dsn
+
+    storage = "sqlite" if isinstance(parse_dsn(config.storage_dsn), SqliteTarget) else "postgresql"
     print(
         f"{args.config}: ok — {len(config.zones)} zones, {len(config.operators)} operators, "
-        f"{len(config.links)} links, storage {config.storage_dsn.split(':', 1)[0]}"
+        f"{len(config.links)} links, storage {storage}"
     )
     return 0
 
@@ -61,14 +69,53 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 async def serve_until_signalled(config: AppConfig) -> None:
+    """Serve until SIGTERM or SIGINT, then drain within `gateway.drain_seconds`; a second
+    signal cuts the drain short (the store is still closed cleanly)."""
     from smsgw.bootstrap import start_gateway
 
-    gateway = await start_gateway(config)
-    print(f"smsgw serving: HTTP on {gateway.base_url}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    await gateway.stop()
+    with StopSignals() as signals:
+        gateway = await start_gateway(config)
+        announce("smsgw.serving", url=gateway.base_url, http_port=gateway.http_port)
+        await signals.stop.wait()
+        await gateway.stop(hurry=signals.hurry)
+    announce("smsgw.stopped")
+
+
+class StopSignals:
+    """SIGTERM and SIGINT while in the `with`: the first sets `stop` (drain), a second
+    sets `hurry` (stop now). Installed before anything starts, so a signal during the
+    start is not the default exit."""
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.hurry = asyncio.Event()
+        self._handled: list[signal.Signals] = []
+
+    def __enter__(self) -> StopSignals:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, self._on_signal, signum)
+                self._handled.append(signum)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in self._handled:
+            loop.remove_signal_handler(signum)
+
+    def _on_signal(self, signum: signal.Signals) -> None:
+        if self.stop.is_set():
+            log.warning("gateway.stop_now", signal=signum.name)
+            self.hurry.set()
+        else:
+            log.info("gateway.stop_requested", signal=signum.name)
+            self.stop.set()
+
+
+def announce(event: str, **fields: Any) -> None:
+    """A lifecycle line (serving, stopped) written whatever `logging.level` says: the
+    people and supervisors starting the gateway wait for it."""
+    structlog.wrap_logger(
+        None, wrapper_class=structlog.make_filtering_bound_logger(logging.NOTSET)
+    ).info(event, **fields)

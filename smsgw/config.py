@@ -8,17 +8,20 @@ Zones come from `[[zones]]` (smsgw.domain.tariffs), operators from `operators/*.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import ipaddress
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_type_hints
 
 from smsgw.domain.errors import ConfigError
 from smsgw.domain.language import Language
 from smsgw.domain.operators import OperatorPolicy, load_operators
-from smsgw.domain.tariffs import Zone, zones_from_config
+from smsgw.domain.tariffs import WINDOW_KEYS, ZONE_KEYS, Zone, zones_from_config
 
 LinkKind = Literal["smpp", "kannel"]
 BindModeName = Literal["transceiver", "transmitter_receiver"]
@@ -33,6 +36,7 @@ class GatewaySettings:
     confirmation_timeout_minutes: int = 15
     plate_formats: tuple[str, ...] = ("ru", "kz")
     max_hours: int = 24
+    drain_seconds: int = 10  # how long a stop waits for work in flight before leaving it
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,21 +117,35 @@ class AppConfig:
 
 
 def load_config(path: Path, operators_dir: Path | None = None) -> AppConfig:
-    """Read config.toml and the operator files beside it (`operators/` by default)."""
+    """Read config.toml and the operator files (`operators_dir`, by default `operators/`
+    beside the config file)."""
     try:
         raw = tomllib.loads(path.read_text("utf-8"))
     except OSError as error:
         raise ConfigError(str(path), f"cannot be read ({error.strerror})") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(str(path), f"is not valid TOML ({error})") from error
-    directory = operators_dir or path.resolve().parent / "operators"
+    reject_unknown_settings(raw)
+    directory = operators_dir or operators_directory(raw, path)
     return config_from_mapping(raw, read_operator_files(directory))
+
+
+def operators_directory(raw: Mapping[str, Any], config_path: Path) -> Path:
+    """`operators_dir` from the config, relative to the config file's directory."""
+    setting = raw.get(OPERATORS_DIR_KEY, DEFAULT_OPERATORS_DIR)
+    if not isinstance(setting, str) or not setting:
+        raise ConfigError(OPERATORS_DIR_KEY, f"must name a directory, got {setting!r}")
+    return config_path.resolve().parent / Path(setting).expanduser()
 
 
 def read_operator_files(directory: Path) -> dict[str, Mapping[str, Any]]:
     files = sorted(directory.glob("*.toml"))
     if not files:
-        raise ConfigError(str(directory), "has no operator files (operators/<id>.toml)")
+        raise ConfigError(
+            OPERATORS_DIR_KEY,
+            f"{directory} has no operator files (<operator>.toml); set {OPERATORS_DIR_KEY} "
+            "in config.toml to the directory that holds them (relative to config.toml)",
+        )
     result: dict[str, Mapping[str, Any]] = {}
     for file in files:
         try:
@@ -140,15 +158,18 @@ def read_operator_files(directory: Path) -> dict[str, Mapping[str, Any]]:
 def config_from_mapping(
     raw: Mapping[str, Any], operator_files: Mapping[str, Mapping[str, Any]]
 ) -> AppConfig:
+    reject_unknown_settings(raw)
     operators = load_operators(operator_files)
     links = _links(raw.get("links", []), operators)
+    charging = _charging(_table(raw, "charging"), operators)
+    require_charging_for_links(links, charging, operators)
     return AppConfig(
         gateway=_gateway(_table(raw, "gateway")),
-        storage_dsn=_str(_table(raw, "storage"), "dsn", "storage", "sqlite:///var/smsgw.sqlite3"),
+        storage_dsn=storage_dsn(_table(raw, "storage")),
         http=_http(_table(raw, "http")),
         logging=_logging(_table(raw, "logging")),
         links=links,
-        charging=_charging(_table(raw, "charging"), operators),
+        charging=charging,
         zones=zones_from_config(raw),
         operators=operators,
         raw=raw,
@@ -179,6 +200,7 @@ def _gateway(table: Mapping[str, Any]) -> GatewaySettings:
         ),
         plate_formats=tuple(formats),
         max_hours=_int(table, "max_hours", where, 24, 1, 24 * 31),
+        drain_seconds=_int(table, "drain_seconds", where, 10, 0, 600),
     )
 
 
@@ -235,7 +257,11 @@ def _link(item: object, where: str, operators: Mapping[str, OperatorPolicy]) -> 
         raise ConfigError(where, "must be a table")
     operator = _str(item, "operator", where, None)
     if operator not in operators:
-        raise ConfigError(f"{where}.operator", f"unknown operator {operator!r}")
+        raise ConfigError(
+            f"{where}.operator",
+            f"unknown operator {operator!r}: no {operator}.toml among the operator files "
+            f"({', '.join(sorted(operators)) or 'none'})",
+        )
     kind = _str(item, "type", where, "smpp")
     if kind not in ("smpp", "kannel"):
         raise ConfigError(f"{where}.type", 'must be "smpp" or "kannel"')
@@ -358,6 +384,102 @@ def _weakness(secret: str) -> str | None:
     if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
         return f"must be at least {MIN_SECRET_BYTES} bytes"
     return None
+
+
+# --- strictness: a key the loader does not read is a mistake, not a no-op -------------------
+
+OPERATORS_DIR_KEY = "operators_dir"
+DEFAULT_OPERATORS_DIR = "operators"
+DEFAULT_DSN = "sqlite:///var/smsgw.sqlite3"
+STORAGE_KEYS = frozenset({"dsn"})
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")  # mysql:, sqlite:, postgresql:
+# config keys whose name differs from the settings field they fill
+_RENAMED_FIELDS: Mapping[str, str] = {"kind": "type"}
+# tables read elsewhere: holiday calendars are named freely, the simulator's tables are
+# checked by `smsgw demo`, which runs it
+_FREE_TABLES = frozenset({"holiday_calendars", "simulator"})
+
+
+def reject_unknown_settings(raw: Mapping[str, Any]) -> None:
+    """Refuse any key or table the loader would ignore, naming it (and the nearest known
+    name when it looks like a typo: `gateway.reminder_minuts`)."""
+    tables = settings_tables()
+    top_level = {*tables, "storage", "links", "charging", "zones", OPERATORS_DIR_KEY}
+    reject_unknown_keys(raw, top_level | _FREE_TABLES, "")
+    for name, keys in tables.items():
+        reject_unknown_keys(_table(raw, name), keys, name)
+    reject_unknown_keys(_table(raw, "storage"), STORAGE_KEYS, "storage")
+    links = raw.get("links", [])
+    link_keys = _field_keys(LinkSettings)
+    for index, link in enumerate(links if isinstance(links, list) else []):
+        if isinstance(link, Mapping):
+            reject_unknown_keys(link, link_keys, f"links[{index}]")
+    charging_keys = _field_keys(ChargingSettings) - {"operator"}
+    for operator, table in _table(raw, "charging").items():
+        if isinstance(table, Mapping):
+            reject_unknown_keys(table, charging_keys, f"charging.{operator}")
+    zones = raw.get("zones", [])
+    for index, zone in enumerate(zones if isinstance(zones, list) else []):
+        if isinstance(zone, Mapping):
+            reject_unknown_keys(zone, ZONE_KEYS, f"zones[{index}]")
+            paid = zone.get("paid", [])
+            for number, window in enumerate(paid if isinstance(paid, list) else []):
+                if isinstance(window, Mapping):
+                    reject_unknown_keys(window, WINDOW_KEYS, f"zones[{index}].paid[{number}]")
+
+
+def settings_tables() -> dict[str, frozenset[str]]:
+    """Each plain `[table]` of config.toml and its keys, from `AppConfig`'s fields whose
+    type is a settings dataclass: a field added to one is a known key at once."""
+    hints = get_type_hints(AppConfig)
+    return {
+        name: _field_keys(hint)
+        for name, hint in hints.items()
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint)
+    }
+
+
+def _field_keys(settings: type) -> frozenset[str]:
+    return frozenset(_RENAMED_FIELDS.get(f.name, f.name) for f in dataclasses.fields(settings))
+
+
+def reject_unknown_keys(table: Mapping[str, Any], known: Iterable[str], where: str) -> None:
+    known_names = sorted(known)
+    for name in table:
+        if name in known_names:
+            continue
+        key = f"{where}.{name}" if where else name
+        close = difflib.get_close_matches(name, known_names, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known_names)})"
+        kind = "table" if isinstance(table[name], Mapping) else "setting"
+        raise ConfigError(key, f"unknown {kind}{hint}")
+
+
+def storage_dsn(table: Mapping[str, Any]) -> str:
+    """`storage.dsn`: sqlite:///path, postgresql:// (or postgres://), or a bare file path
+    (a SQLite file); any other scheme stops the start."""
+    dsn = _str(table, "dsn", "storage", DEFAULT_DSN)
+    if not _URL_SCHEME.match(dsn):
+        dsn = "sqlite:///" + dsn  # a file path names the SQLite file
+    # imported here: the storage package pulls in the database drivers' modules
+    from smsgw.storage import parse_dsn
+
+    parse_dsn(dsn)  # ConfigError naming storage.dsn for any other scheme
+    return dsn
+
+
+def require_charging_for_links(
+    links: Iterable[LinkSettings],
+    charging: Mapping[str, ChargingSettings],
+    operators: Mapping[str, OperatorPolicy],
+) -> None:
+    """A link of an operator whose subscribers can pay needs that operator's charging API."""
+    for index, link in enumerate(links):
+        if operators[link.operator].supported and link.operator not in charging:
+            raise ConfigError(
+                f"links[{index}].operator",
+                f"{link.operator!r} takes payments but has no [charging.{link.operator}] section",
+            )
 
 
 # --- typed readers -----------------------------------------------------------------------

@@ -114,13 +114,14 @@ def configure_logging(level: str, json: bool, *, log_message_text: bool = False)
         )
         renderer: Processor = structlog.processors.JSONRenderer(_orjson_text)
     else:
+        # colour codes only for a terminal: in a file or a pipe they are noise
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
         structlog.configure(
-            processors=[*shared, structlog.dev.ConsoleRenderer()],
+            processors=[*shared, renderer],
             wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
             logger_factory=structlog.PrintLoggerFactory(sys.stdout),
             cache_logger_on_first_use=True,
         )
-        renderer = structlog.dev.ConsoleRenderer()
     _route_standard_logging(numeric_level, shared, exceptions, renderer)
 
 

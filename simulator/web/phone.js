@@ -257,8 +257,10 @@ function isFromGateway(message) {
 }
 
 function clockTime(when) {
+  // in the simulated clock's zone once it is known: the times the replies name are there
+  const zone = clock.readAt ? { timeZone: clock.zone } : {};
   return when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit",
-    hourCycle: "h23" });
+    hourCycle: "h23", ...zone });
 }
 
 function timeOf(at) {
@@ -713,9 +715,50 @@ function wire() {
   });
 }
 
+// --- the simulated clock ------------------------------------------------------------------
+// The demo may run on simulated time (`smsgw demo --clock … --speed …`). GET /clock says
+// where it stood when asked and how fast it runs; the page runs it on between reads.
+
+const CLOCK_RESYNC_MS = 30000;
+const clock = { at: 0, readAt: 0, speed: 1, zone: "UTC" };
+
+async function readClock() {
+  try {
+    const response = await fetch("/clock", { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const body = await response.json();
+    clock.at = Date.parse(body.now);
+    clock.readAt = Date.now();
+    clock.speed = Number(body.speed) || 1;
+    clock.zone = body.time_zone || "UTC";
+    paintClock();
+  } catch (error) {
+    // the clock is a convenience: the phone works without it
+  }
+}
+
+function simulatedNow() {
+  return new Date(clock.at + (Date.now() - clock.readAt) * clock.speed);
+}
+
+function paintClock() {
+  if (!clock.readAt) return;
+  const now = simulatedNow();
+  const shown = new Intl.DateTimeFormat("en-GB", {
+    timeZone: clock.zone, weekday: "short", day: "numeric", month: "short",
+    hour: "2-digit", minute: "2-digit",
+  }).format(now);
+  $("sim-clock-time").dateTime = now.toISOString();
+  $("sim-clock-time").textContent = shown;
+  $("sim-clock-zone").textContent = clock.speed === 1 ? clock.zone : `${clock.zone} · ×${clock.speed}`;
+}
+
 async function start() {
   wire();
   listen();
+  readClock();
+  setInterval(paintClock, 1000);
+  setInterval(readClock, CLOCK_RESYNC_MS);
   try {
     await Promise.all([loadState(), loadCharges()]);
     document.body.dataset.ready = "true";

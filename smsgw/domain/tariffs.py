@@ -5,7 +5,7 @@ A zone's paid schedule is a set of weekly windows in the zone's local time (Monâ
 whole local date free. `paid_intervals` turns the schedule into the paid stretches of
 an absolute interval: windows are evaluated in local time and compared in UTC, so a
 day with a DST change has its true length. A window edge that falls in a DST gap is
-read with the offset in force before the change, an ambiguous one as its first
+the moment of the change (the clock passes it there), an ambiguous one its first
 occurrence (zoneinfo's fold=0).
 
 `zones_from_config` builds zones from the parsed config.toml; see the `[[zones]]`
@@ -137,7 +137,31 @@ def _local_minute_in_utc(day: date, minute: int, tz: ZoneInfo) -> datetime:
     whole_days, minute_of_day = divmod(minute, MINUTES_PER_DAY)
     local_day = day + timedelta(days=whole_days)
     wall = time(minute_of_day // MINUTES_PER_HOUR, minute_of_day % MINUTES_PER_HOUR)
-    return datetime.combine(local_day, wall, tzinfo=tz).astimezone(UTC)
+    return _wall_time_in_utc(datetime.combine(local_day, wall, tzinfo=tz))
+
+
+def _wall_time_in_utc(local: datetime) -> datetime:
+    """The instant a wall clock in `local`'s zone first shows `local`.
+
+    In a DST gap (New York 02:30 on spring-forward day) the clock never shows that time:
+    it jumps from 02:00 to 03:00, and that jump is when it passes 02:30, so a paid window
+    edge inside the gap falls on the change itself. In a fold (01:30 twice in autumn) the
+    clock shows the time first at its first occurrence (fold=0).
+    """
+    first = local.replace(fold=0).astimezone(UTC)
+    if first.astimezone(local.tzinfo).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return first
+    # a gap: read with the offsets before and after the change the time falls on either
+    # side of the change, which is found between them to the second
+    low, high = sorted((first, local.replace(fold=1).astimezone(UTC)))
+    offset_after = high.astimezone(local.tzinfo).utcoffset()
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(local.tzinfo).utcoffset() == offset_after:
+            high = middle
+        else:
+            low = middle
+    return high.replace(microsecond=0)
 
 
 def _merged(stretches: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

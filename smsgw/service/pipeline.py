@@ -281,6 +281,7 @@ class Gateway:
             latency_ms=round(latency.total_seconds() * 1000),
             phone=mask_msisdn(sms.sender),
             operator=sms.operator_id,
+            link=sms.link_id,
         )
         if self._metrics is not None:
             # outcomes are handler words and reply keys: a small, fixed set of labels
@@ -294,6 +295,16 @@ class Gateway:
         task = asyncio.create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def cancel_in_flight(self) -> int:
+        """Cancel the processing still running (a stop past its drain deadline); how many.
+        Nothing is lost: an MO not marked processed is taken up by the next start's sweep,
+        and a charge whose request was cut has its retry job stored already."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return len(tasks)
 
 
 async def _mark_processed(tx: Tx, inbound_id: str, outcome: str, now: datetime) -> None:

@@ -42,10 +42,23 @@ class Service:
             self._loops.append(task)
 
     async def stop(self) -> None:
+        """Let the loops finish their round and the MO in hand be processed."""
         self._stop.set()
         await asyncio.gather(*self._loops, return_exceptions=True)
         self._loops = []
         await self.gateway.drain()
+
+    async def abort(self) -> int:
+        """Stop now: cancel the loops and the processing in flight; how many MO were cut.
+
+        What was cut stays in the store: replies claimed by this node are taken back at
+        the next start, unprocessed MO are swept up, charges have their retry jobs."""
+        self._stop.set()
+        for loop in self._loops:
+            loop.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops = []
+        return await self.gateway.cancel_in_flight()
 
 
 def build_service(

@@ -303,11 +303,21 @@ class _ServerLog(logging.LoggerAdapter[logging.Logger]):
 
 
 async def serve_on_socket(
-    app: web.Application, sock: socket.socket, limits: ConnectionLimits
+    app: web.Application,
+    sock: socket.socket,
+    limits: ConnectionLimits,
+    *,
+    shutdown_timeout: float = 60.0,
 ) -> web.AppRunner:
-    """Serve `app` on a bound, listening socket behind the read deadline and the cap."""
+    """Serve `app` on a bound, listening socket behind the read deadline and the cap;
+    on cleanup, requests in hand get `shutdown_timeout` seconds to finish."""
     # no access log: a Kannel MO request line holds the sender and the text
-    runner = web.AppRunner(app, access_log=None, logger=cast(logging.Logger, _ServerLog()))
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        logger=cast(logging.Logger, _ServerLog()),
+        shutdown_timeout=shutdown_timeout,
+    )
 
     def protocol() -> asyncio.Protocol:
         assert runner.server is not None  # set by setup(), before the first connection

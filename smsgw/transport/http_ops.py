@@ -1,7 +1,8 @@
 """The operations API: health, readiness, metrics, plate lookup and a phone's overview.
 
     GET /health                 open: {"status": "ok"} while the process answers
-    GET /ready                  token: 200 when storage and links are usable, else 503
+    GET /ready                  token: 200 when the store answers and each operator with
+                                links has one up, else 503; per-link states in the body
     GET /metrics                token: Prometheus text
     GET /v1/plates/{plate}?zone=Z   token: {"plate", "zone", "paid", "until"}
     GET /v1/plates/{plate}      token: the same over every zone, with "zones": [...]
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -51,6 +53,32 @@ MAX_HISTORY_LIMIT = 200
 DEFAULT_HISTORY_LIMIT = 50
 
 BEARER = "bearer "
+LINK_UP = "up"
+LINK_DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    """One configured link as /ready reports it."""
+
+    operator: str
+    state: str  # LINK_UP or LINK_DOWN
+
+    @property
+    def up(self) -> bool:
+        return self.state == LINK_UP
+
+
+# Set on the app by whoever owns the links (the bootstrap): each link's status by id.
+# Without it /ready judges the store alone.
+LINK_STATES: web.AppKey[Callable[[], Mapping[str, LinkStatus]]] = web.AppKey("smsgw_link_states")
+
+
+def operators_without_a_link_up(links: Mapping[str, LinkStatus]) -> list[str]:
+    """The operators that have links configured and none of them up, sorted."""
+    operators = {status.operator for status in links.values()}
+    up = {status.operator for status in links.values() if status.up}
+    return sorted(operators - up)
 
 
 def bearer_token_matches(authorization: str | None, expected: str) -> bool:
@@ -111,15 +139,32 @@ class OpsEndpoints:
         return json_response({"status": "ok"})
 
     async def readiness(self, request: web.Request) -> web.Response:
+        """200 when the store answers and every operator with links has one up; else
+        503. The body says which part is not: {"ready", "links": {id: "up"|"down"},
+        "store": "ok"|"down"} (and {"error", "message"} with a 503)."""
         self._authorise(request)
         try:
-            ready = await self.ready()
+            store_ok = await self.ready()
         except Exception:
             log.exception("ready.check_failed")
-            ready = False
-        if not ready:
-            raise NotReadyError("storage or links are not usable yet")
-        return json_response({"status": "ready"})
+            store_ok = False
+        report = request.app.get(LINK_STATES)
+        links = report() if report is not None else {}
+        down = operators_without_a_link_up(links)
+        ready = store_ok and not down
+        body: dict[str, object] = {
+            "ready": ready,
+            "links": {link: status.state for link, status in links.items()},
+            "store": "ok" if store_ok else "down",
+        }
+        if ready:
+            return json_response(body)
+        problem = "the store does not answer" if not store_ok else ""
+        if down:
+            problem = "; ".join(filter(None, (problem, f"no link up for {', '.join(down)}")))
+        return json_response(
+            {**body, "error": NotReadyError.code, "message": problem}, status=NotReadyError.status
+        )
 
     async def render_metrics(self, request: web.Request) -> web.Response:
         self._authorise(request)

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
 import structlog
+from structlog.typing import FilteringBoundLogger
 
 from smsgw.smpp.codec import encode
 from smsgw.smpp.constants import CommandId, CommandStatus
@@ -55,6 +57,11 @@ from smsgw.transport.smpp_protocol import (
 from smsgw.transport.throttle import Backoff, TokenBucket
 
 log = structlog.get_logger(__name__)
+
+# A link that cannot connect or bind says so at warning on the first failure and then on
+# every this many in a row (with the backoff, every few minutes); the retries in between
+# are logged at debug, so six links down are six warnings, not a flood.
+FAILURES_PER_WARNING = 10
 
 DeliverHandler = Callable[[DeliverSm | DataSm], Awaitable[int]]
 ReceiptHandler = Callable[[DeliveryReceiptReceived], Awaitable[int]]
@@ -145,6 +152,7 @@ class _Channel:
             random=link.random,
         )
         self.task: asyncio.Task[None] | None = None
+        self.failures = 0  # connects or binds failed in a row
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._run())
@@ -189,8 +197,12 @@ class _Channel:
         if protocol is None:
             return
         self.backoff.reset()
+        if self.failures:
+            log.info("esme.recovered", bind=self.bind_class.__name__, failures=self.failures)
+        self.failures = 0
         self._set_state(LinkState.BOUND)
         await protocol.closed
+        # the link's own esme.link_down warning tells the news; this names the bind
         log.info("esme.disconnected", bind=self.bind_class.__name__)
 
     async def _connect_and_bind(self) -> _EsmeProtocol | None:
@@ -202,22 +214,32 @@ class _Channel:
                 config.connect_timeout,
             )
         except (OSError, TimeoutError) as error:
-            log.info("esme.connect_failed", host=config.host, port=config.port, error=str(error))
+            self._failed(
+                "esme.connect_failed", host=config.host, port=config.port, error=str(error)
+            )
             return None
         self.protocol = protocol
         self.link.stats.connects += 1
         try:
             response = await protocol.send_request(bind_request(config, self.bind_class))
         except LinkError as error:
-            log.info("esme.bind_unanswered", error=str(error))
+            self._failed("esme.bind_unanswered", error=str(error))
             protocol.abort()
             return None
         if response.command_status != CommandStatus.ESME_ROK or not protocol.session.state.is_bound:
             self.link.stats.bind_failures += 1
-            log.warning("esme.bind_refused", status=status_of(response))
+            self._failed("esme.bind_refused", status=status_of(response))
             protocol.abort()
             return None
         return protocol
+
+    def _failed(self, event: str, **fields: object) -> None:
+        """Log a failed connect or bind: warning on the first and every
+        FAILURES_PER_WARNING-th in a row, debug in between."""
+        self.failures += 1
+        loud = self.failures == 1 or self.failures % FAILURES_PER_WARNING == 0
+        level = logging.WARNING if loud else logging.DEBUG
+        log.log(level, event, bind=self.bind_class.__name__, failures=self.failures, **fields)
 
     def _set_state(self, state: LinkState) -> None:
         if state is not self.state:
@@ -275,6 +297,9 @@ class EsmeLink:
         self.random = random
         self.stats = LinkStats()
         self.closing = False
+        # bound at start with the caller's context (link, operator), for the lines this
+        # link writes from other tasks (a submitter's, the stopper's)
+        self._log: FilteringBoundLogger = log
         self._state = LinkState.CONNECTING
         self._signal = Signal()
         self._send_lock = asyncio.Lock()
@@ -296,6 +321,7 @@ class EsmeLink:
     async def start(self) -> None:
         """Start connecting (returns at once; see `wait_bound`)."""
         loop = asyncio.get_running_loop()
+        self._log = log.bind(**structlog.contextvars.get_contextvars())
         self._bucket = TokenBucket(
             self.config.segments_per_second, self.config.segment_burst, loop.time()
         )
@@ -418,7 +444,7 @@ class EsmeLink:
         if now < self._paused_until:
             return  # the answers to one burst extend nothing: the pause is running
         self._paused_until = now + self._throttle_backoff.next_delay()
-        log.info("esme.throttled", pause=self._paused_until - now)
+        self._log.info("esme.throttled", pause=self._paused_until - now)
         loop.call_at(self._paused_until, self._signal.notify)
 
     # --- receiving -----------------------------------------------------------------------
@@ -463,10 +489,21 @@ class EsmeLink:
         else:
             state = LinkState.CONNECTING
         if state is not self._state:
-            self._state = state
-            log.info("esme.link_state", state=state.value)
+            previous, self._state = self._state, state
+            self._log_state(previous, state)
             if self.on_state is not None:
                 self.on_state(state)
+
+    def _log_state(self, previous: LinkState, state: LinkState) -> None:
+        # up and down are news; the connecting/backing-off churn of a retry is not
+        if state is LinkState.BOUND:
+            self._log.info("esme.link_up")
+        elif previous is LinkState.BOUND and state is not LinkState.CLOSED:
+            self._log.warning("esme.link_down", state=state.value)
+        elif state is LinkState.CLOSED:
+            self._log.info("esme.link_closed")
+        else:
+            self._log.debug("esme.link_state", state=state.value)
 
 
 def _consume_result(future: asyncio.Future[Pdu]) -> None:

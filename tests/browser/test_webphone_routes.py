@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,23 @@ def test_a_static_name_never_leads_out_of_the_web_folder(name: str) -> None:
 @pytest.mark.parametrize("name", PAGE_FILES)
 def test_each_page_file_is_found_by_its_name(name: str) -> None:
     assert static_path(name) == WEB_ROOT / name
+
+
+async def test_the_clock_route_says_the_wall_time_without_a_simulated_clock(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    response = await client.get("/clock")
+    assert response.status == 200
+    body = await response.json()
+    assert body["speed"] == 1.0
+    assert body["time_zone"] == "UTC"
+    assert datetime.fromisoformat(body["now"]).tzinfo is not None
+
+
+async def test_the_clock_route_says_the_simulated_time_it_is_given() -> None:
+    app = web.Application()
+    simulated = {"now": "2026-12-01T07:00:00+00:00", "speed": 60.0, "time_zone": "Europe/Moscow"}
+    add_webphone_routes(app, clock=lambda: simulated)
+    async with TestClient(TestServer(app, port=0)) as client:
+        response = await client.get("/clock")
+        assert await response.json() == simulated

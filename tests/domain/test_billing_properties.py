@@ -47,7 +47,15 @@ def moments(draw: st.DrawFn, zone: Zone) -> datetime:
     # around both 2026 DST changes of the zones that have them, and ordinary days
     day = draw(st.sampled_from((date(2026, 3, 8), date(2026, 3, 28), date(2026, 10, 24))))
     seconds = draw(st.integers(0, 3 * 24 * 3600))
-    return datetime.combine(day, datetime.min.time(), tzinfo=zone.tz) + timedelta(seconds=seconds)
+    # elapsed time is added in UTC: wall-clock arithmetic in the zone would produce local
+    # times inside a DST gap (02:59:59 in New York on 2026-03-08), which no clock shows
+    midnight = datetime.combine(day, datetime.min.time(), tzinfo=zone.tz).astimezone(UTC)
+    return (midnight + timedelta(seconds=seconds)).astimezone(zone.tz)
+
+
+def later(moment: datetime, elapsed: timedelta) -> datetime:
+    """`moment` plus real elapsed time, in the same zone."""
+    return (moment.astimezone(UTC) + elapsed).astimezone(moment.tzinfo)
 
 
 durations = st.integers(0, 30 * 3600).map(lambda seconds: timedelta(seconds=seconds))
@@ -99,7 +107,10 @@ def test_price_is_never_negative_and_grows_with_the_end(
     data: st.DataObject, zone: Zone, first: timedelta, more: timedelta
 ) -> None:
     start = data.draw(moments(zone))
-    shorter, longer = price(zone, start, start + first), price(zone, start, start + first + more)
+    shorter, longer = (
+        price(zone, start, later(start, first)),
+        price(zone, start, later(start, first + more)),
+    )
     assert not shorter.amount.is_negative
     assert shorter.paid_minutes <= longer.paid_minutes
     assert shorter.amount <= longer.amount
@@ -111,7 +122,7 @@ def test_charged_minutes_cover_the_paid_time_and_no_more_than_the_steps(
     data: st.DataObject, zone: Zone, duration: timedelta
 ) -> None:
     start = data.draw(moments(zone))
-    end = start + duration
+    end = later(start, duration)
     paid_seconds = sum(
         (high - low).total_seconds() for low, high in paid_intervals(zone, start, end)
     )
@@ -129,7 +140,7 @@ def test_a_wholly_free_interval_costs_nothing(
 ) -> None:
     start = data.draw(moments(zone))
     free_zone = Zone("2", "free", zone.time_zone, zone.price_per_hour, ())
-    assert price(free_zone, start, start + duration).amount.is_zero
+    assert price(free_zone, start, later(start, duration)).amount.is_zero
     day = start.astimezone(zone.tz).date()
     holiday_zone = Zone(
         "3", "holiday", zone.time_zone, zone.price_per_hour, zone.paid_windows, frozenset({day})
@@ -146,7 +157,7 @@ def test_used_plus_refund_is_prepaid_and_refund_is_never_negative(
     start = data.draw(moments(zone))
     end = end_for(zone, start, hours)
     prepaid = price(zone, start, end).amount
-    stop = start + timedelta(seconds=stop_after_seconds)
+    stop = later(start, timedelta(seconds=stop_after_seconds))
     refund = refund_for_stop(zone, start, end, stop, prepaid)
     assert refund.used + refund.refund == prepaid
     assert Money.zero("RUB") <= refund.refund <= prepaid

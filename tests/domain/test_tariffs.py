@@ -231,3 +231,45 @@ def test_find_zone_names_the_unknown_zone() -> None:
 def test_zone_refuses_impossible_values(changes: dict[str, Any]) -> None:
     with pytest.raises(Exception):  # noqa: B017 - ValueError or ZoneInfoNotFoundError
         zone(**changes)
+
+
+# --- window edges on DST-change days ----------------------------------------------------
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def _sunday_zone(start_minute: int, end_minute: int) -> Zone:
+    return Zone(
+        "1",
+        "ny",
+        "America/New_York",
+        Money(6000, "RUB"),
+        (PaidWindow(6, start_minute, end_minute),),
+    )
+
+
+def test_a_window_starting_inside_the_spring_gap_starts_at_the_change() -> None:
+    # 2026-03-08 in New York the clock jumps 02:00 EST → 03:00 EDT (07:00 UTC); a driver
+    # parked there sees paid time start when the clock passes 02:30, i.e. at 03:00 EDT
+    zone = _sunday_zone(2 * 60 + 30, 12 * 60)
+    day = datetime(2026, 3, 8, tzinfo=NEW_YORK)
+    stretches = paid_intervals(zone, day, day + timedelta(days=1))
+    assert stretches[0][0] == datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
+
+
+def test_a_window_ending_inside_the_spring_gap_ends_at_the_change() -> None:
+    zone = _sunday_zone(60, 2 * 60 + 30)
+    day = datetime(2026, 3, 8, tzinfo=NEW_YORK)
+    stretches = paid_intervals(zone, day, day + timedelta(days=1))
+    # 01:00 EST to the change: one real hour, not two
+    assert stretches == [
+        (datetime(2026, 3, 8, 6, 0, tzinfo=UTC), datetime(2026, 3, 8, 7, 0, tzinfo=UTC))
+    ]
+
+
+def test_a_window_edge_in_the_autumn_fold_is_its_first_occurrence() -> None:
+    # 2026-11-01 01:30 happens twice (EDT, then EST): paid time starts at the first
+    zone = _sunday_zone(60 + 30, 3 * 60)
+    day = datetime(2026, 11, 1, tzinfo=NEW_YORK)
+    stretches = paid_intervals(zone, day, day + timedelta(days=1))
+    assert stretches[0][0] == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """`smsgw serve` as a child process, the way an operator runs it: a config file in a temp
 directory (with an `operators/` symlink beside it, as `load_config` expects), the HTTP
-port read from the "smsgw serving" line of its stdout, SIGKILL or SIGTERM on demand.
+port read from the "smsgw.serving" JSON event on its stdout, SIGKILL or SIGTERM on demand.
 
     config = ServeConfig(storage_dsn=f"sqlite:///{tmp_path / 'gw.sqlite3'}", smsc_port=..., ...)
     gateway = await GatewayProcess.start(write_config(tmp_path, config))
@@ -27,7 +27,7 @@ from typing import Any
 
 from tests.e2e.rig import REPO, SHORT_NUMBER, TOKEN, secret_for
 
-SERVING_LINE = re.compile(r"smsgw serving: HTTP on http://127\.0\.0\.1:(\d+)")
+SERVING_EVENT = "smsgw.serving"
 STARTUP_TIMEOUT = 30.0  # seconds: a guard only; the gateway starts in about one
 STOP_TIMEOUT = 30.0
 SMPP_PASSWORD = "pw"
@@ -35,7 +35,7 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class GatewayStartError(RuntimeError):
-    """The child exited, or said nothing usable, before its "smsgw serving" line."""
+    """The child exited, or said nothing usable, before its "smsgw.serving" event."""
 
 
 def system_id_for(operator: str) -> str:
@@ -55,6 +55,7 @@ class ServeConfig:
     http_port: int = 0
     default_language: str = "en"
     log_level: str = "warning"
+    drain_seconds: int | None = None  # gateway.drain_seconds; None: the default
 
     def on_port(self, port: int) -> ServeConfig:
         """The same gateway bound to a fixed port: a restart keeps its address, which the
@@ -67,6 +68,7 @@ class ServeConfig:
                 "short_number": SHORT_NUMBER,
                 "default_language": self.default_language,
                 "node_id": self.node_id,
+                **({} if self.drain_seconds is None else {"drain_seconds": self.drain_seconds}),
             },
             "storage": {"dsn": self.storage_dsn},
             "http": {"host": "127.0.0.1", "port": self.http_port, "api_token": TOKEN},
@@ -241,9 +243,21 @@ async def _read_output(
     async for raw in process.stdout:
         line = raw.decode("utf-8", "replace").rstrip("\n")
         output.append(line)
-        match = SERVING_LINE.search(line)
-        if match and not port.done():
-            port.set_result(int(match.group(1)))
+        served = serving_port(line)
+        if served is not None and not port.done():
+            port.set_result(served)
     if not port.done():
         code = await process.wait()
         port.set_exception(GatewayStartError(f"smsgw serve exited with {code} before serving"))
+
+
+def serving_port(line: str) -> int | None:
+    """The HTTP port of a `{"event": "smsgw.serving", "http_port": …}` log line."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(event, dict) or event.get("event") != SERVING_EVENT:
+        return None
+    port = event.get("http_port")
+    return port if isinstance(port, int) else None

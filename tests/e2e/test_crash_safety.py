@@ -595,7 +595,8 @@ def test_the_written_config_is_what_smsgw_serve_reads(tmp_path: Path) -> None:
         storage_dsn=f"sqlite:///{tmp_path / 'gw.sqlite3'}",
         smsc_port=2775,
         link_operators=OPERATORS,
-        charging_urls={"mts": "http://127.0.0.1:9101"},
+        # every linked operator that takes payments needs its charging API configured
+        charging_urls={"mts": "http://127.0.0.1:9101", "beeline": "http://127.0.0.1:9103"},
         zones=[ZONE_TABLE],
         node_id="crash-node",
     ).on_port(8123)

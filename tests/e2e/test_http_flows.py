@@ -278,7 +278,8 @@ async def test_health_is_open_and_everything_else_needs_the_token(
         assert (status, body["error"]) == (401, "unauthorized"), path
         wrong = {"Authorization": "Bearer not-the-token"}
         assert (await get_json(http, base + path, wrong))[0] == 401, path
-    assert await get_json(http, f"{base}/ready", AUTH) == (200, {"status": "ready"})
+    status, body = await get_json(http, f"{base}/ready", AUTH)
+    assert (status, body["ready"], body["store"]) == (200, True, "ok")
 
 
 async def test_metrics_count_mo_by_link(rig: Rig, http: aiohttp.ClientSession) -> None:

@@ -92,9 +92,9 @@ def test_bearer_token_matching() -> None:
 @pytest.mark.parametrize(
     ("answer", "status", "body"),
     [
-        (True, 200, {"status": "ready"}),
-        (False, 503, {"error": "not_ready"}),
-        (None, 503, {"error": "not_ready"}),
+        (True, 200, {"ready": True, "store": "ok"}),
+        (False, 503, {"ready": False, "store": "down", "error": "not_ready"}),
+        (None, 503, {"ready": False, "store": "down", "error": "not_ready"}),
     ],
     ids=["ready", "not-ready", "check-raises"],
 )
@@ -104,7 +104,7 @@ async def test_readiness(
     gateway: FakeGateway,
     answer: bool | None,
     status: int,
-    body: dict[str, str],
+    body: dict[str, object],
 ) -> None:
     gateway.ready_answer = answer
     async with http.get(f"{server.base_url}/ready", headers=AUTH) as response:
