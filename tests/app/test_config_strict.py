@@ -30,8 +30,11 @@ def _write(directory: Path, raw: dict[str, Any], *, operators: bool = True) -> P
     return path
 
 
-def _check(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(["check-config", "--config", str(path)])
+def _check(
+    path: Path, capsys: pytest.CaptureFixture[str], *, demo: bool = True
+) -> tuple[int, str]:
+    # --demo: these tests are about the structure; config.toml holds the demo's secrets
+    code = main(["check-config", "--config", str(path), *(["--demo"] if demo else [])])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
@@ -46,6 +49,14 @@ def test_the_repository_config_passes(capsys: pytest.CaptureFixture[str]) -> Non
     code, output = _check(REPO / "config.toml", capsys)
     assert code == 0, output
     assert "storage sqlite" in output
+
+
+def test_the_repository_config_is_refused_for_production_without_demo(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, output = _check(REPO / "config.toml", capsys, demo=False)
+    assert code == 2
+    assert "http.api_token: is the published demo value" in output
 
 
 @pytest.mark.parametrize(

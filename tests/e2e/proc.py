@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.rig import REPO, SHORT_NUMBER, TOKEN, secret_for
+from tests.e2e.rig import HTTP_LINK_SECRET, REPO, SHORT_NUMBER, TOKEN, secret_for
 
 SERVING_EVENT = "smsgw.serving"
 STARTUP_TIMEOUT = 30.0  # seconds: a guard only; the gateway starts in about one
@@ -56,6 +56,9 @@ class ServeConfig:
     default_language: str = "en"
     log_level: str = "warning"
     drain_seconds: int | None = None  # gateway.drain_seconds; None: the default
+    # operators that also get a kannel link `<operator>-http` (HTTP_LINK_SECRET), for MO
+    # posted over HTTP; its sendsms_url leads nowhere, so leave it out where replies count
+    http_link_operators: Sequence[str] = ()
 
     def on_port(self, port: int) -> ServeConfig:
         """The same gateway bound to a fixed port: a restart keeps its address, which the
@@ -86,6 +89,16 @@ class ServeConfig:
                     "segments_per_second": 1000,
                 }
                 for operator in self.link_operators
+            ]
+            + [
+                {
+                    "id": f"{operator}-http",
+                    "operator": operator,
+                    "type": "kannel",
+                    "sendsms_url": "http://127.0.0.1:9/cgi-bin/sendsms",
+                    "secret": HTTP_LINK_SECRET,
+                }
+                for operator in self.http_link_operators
             ],
             "charging": {
                 operator: {"url": url, "secret": secret_for(operator)}

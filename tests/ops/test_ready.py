@@ -119,6 +119,7 @@ async def test_ready_while_bound_and_not_once_the_smsc_is_gone(tmp_path: Path) -
         "operator": "t2",
         "type": "kannel",
         "sendsms_url": f"http://127.0.0.1:{unused_port()}/cgi-bin/sendsms",
+        "secret": "t2-kannel-secret-0123",
     }
     async with (
         smsc_for("mts") as smsc,
