@@ -4,11 +4,13 @@
 charging APIs listen, the credentials, the storage, the window); `document()` is the
 config as a mapping and `toml_text()` writes it. Both `smsgw bench` runs use it: the
 whole simulated world (`world_gateway_config`) and the SMSC-side load generator of
-`--against` (links only, no charging).
+`--against` (links only, no charging). `pointed_at_world` goes the other way: a
+gateway's own config.toml rewired to a world built from it (`smsgw sim run`).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import secrets
@@ -112,6 +114,32 @@ def world_gateway_config(
     )
 
 
+def pointed_at_world(
+    raw_config: Mapping[str, Any],
+    world: SimulatedWorld,
+    *,
+    storage_dsn: str,
+    log_level: str,
+    zones: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """A gateway's own config.toml (as read) rewired to a started `world`: its SMPP
+    links to the world's SMSC, its charging to the world's operators, HTTP on a free
+    loopback port, the storage and log level given, `zones` added to its own."""
+    raw = copy.deepcopy(dict(raw_config))
+    raw.pop("simulator", None)
+    raw["storage"] = {"dsn": storage_dsn}
+    token = dict(raw.get("http", {})).get("api_token", "scenario-token")
+    raw["http"] = {"host": "127.0.0.1", "port": 0, "api_token": token}
+    raw["logging"] = {"level": log_level, "json": True}
+    for link in raw.get("links", []):
+        if link.get("type", "smpp") == "smpp":
+            link["host"], link["port"] = "127.0.0.1", world.smsc.port
+    for operator, table in dict(raw.get("charging", {})).items():
+        table["url"] = world.operators[operator].base_url
+    raw["zones"] = [*raw.get("zones", []), *zones]
+    return raw
+
+
 # --- a TOML writer for the shapes a config has (the standard library only reads TOML) ------
 
 
@@ -153,7 +181,10 @@ def _value(value: object) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a TOML basic string
+        # a JSON string is a TOML basic string, once DEL is escaped too (JSON leaves it
+        # as it is, TOML does not allow it bare) and characters beyond the BMP are left
+        # whole (JSON would write surrogate pairs, which TOML refuses)
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, Mapping):
         return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, list | tuple):

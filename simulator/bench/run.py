@@ -77,7 +77,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"server for --storage postgres (default ${POSTGRES_DSN_ENV} or the local test db)",
     )
     parser.add_argument(
-        "--in-flight", type=int, default=None, help="open conversations at most (with --max)"
+        "--in-flight",
+        type=int,
+        default=None,
+        help="open conversations at most (with --max; default 200, 700 with --against)",
     )
     parser.add_argument("--window", type=int, default=100, help="gateway's submit_sm window")
     parser.add_argument(
