@@ -59,6 +59,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
+from simulator.bench.config import pointed_at_world
 from simulator.config import smsc_settings_from_config
 from simulator.faults import Faults, FaultsError
 from simulator.phones import ConfirmationPolicy
@@ -471,19 +472,8 @@ def _gateway_raw(
     folder: Path,
     zones: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
-    raw = copy.deepcopy(dict(raw_config))
-    raw.pop("simulator", None)
-    raw["storage"] = {"dsn": f"sqlite:///{folder / 'gateway.sqlite3'}"}
-    token = dict(raw.get("http", {})).get("api_token", "scenario-token")
-    raw["http"] = {"host": "127.0.0.1", "port": 0, "api_token": token}
-    raw["logging"] = {"level": "error", "json": True}
-    for link in raw.get("links", []):
-        if link.get("type", "smpp") == "smpp":
-            link["host"], link["port"] = "127.0.0.1", world.smsc.port
-    for operator, table in dict(raw.get("charging", {})).items():
-        table["url"] = world.operators[operator].base_url
-    raw["zones"] = [*raw.get("zones", []), *zones]
-    return raw
+    dsn = f"sqlite:///{folder / 'gateway.sqlite3'}"
+    return pointed_at_world(raw_config, world, storage_dsn=dsn, log_level="error", zones=zones)
 
 
 @asynccontextmanager

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import time
 from collections import defaultdict
@@ -38,6 +39,7 @@ from smsgw.smpp.events import BindRequest
 from smsgw.smpp.pdu import DeliverSm, DeliverSmResp, GenericNack, Pdu, SubmitSm, SubmitSmResp
 from smsgw.smpp.reassembly import Reassembler, concat_from_sar, read_user_data
 from smsgw.smpp.segmentation import concat_udh
+from smsgw.smpp.session import SessionConfig
 from smsgw.smpp.text import decode_text, encode_text
 from smsgw.smpp.tlv import get_int, set_cstring, set_int
 from smsgw.transport.smpp_protocol import Signal
@@ -158,6 +160,8 @@ class SimulatedSmsc:
         on_mt: Callable[[ReceivedMt], None] | None = None,
         on_link: Callable[[LinkChange], None] | None = None,
         faults: Faults | None = None,
+        reassembler: Reassembler | None = None,
+        keep_inbox: bool = True,
     ) -> None:
         self.settings = settings
         self.on_mt = on_mt
@@ -169,7 +173,11 @@ class SimulatedSmsc:
         self.receipts_sent: list[SentReceipt] = []
         self.segments_received = 0
         self.changed = Signal()
-        self._parts = Reassembler()
+        # how the parts of a long MT are joined into what the phone shows
+        self._parts = reassembler if reassembler is not None else Reassembler()
+        # False: MT go to the subscribers only (a load test keeps no history)
+        self.keep_inbox = keep_inbox
+        self._mt_subscribers: list[Callable[[ReceivedMt], None]] = []
         self._mo_references = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self.server = SmscServer(
@@ -296,9 +304,12 @@ class SimulatedSmsc:
         text = self._whole_text(operator, pdu)
         if text is not None:
             received = ReceivedMt(operator, pdu.source_addr, pdu.destination_addr, text, message_id)
-            self.inbox[pdu.destination_addr].append(received)
+            if self.keep_inbox:
+                self.inbox[pdu.destination_addr].append(received)
             if self.on_mt is not None:
                 self.on_mt(received)
+            for subscriber in self._mt_subscribers:
+                subscriber(received)
             log.info("sim.mt_received", operator=operator, message_id=message_id)
             self.changed.notify()
         receipt = self.injector.receipt_for(operator, pdu.registered_delivery)
@@ -415,6 +426,23 @@ class SimulatedSmsc:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    # --- subscriptions ---------------------------------------------------------------------
+
+    def subscribe_mt(self, callback: Callable[[ReceivedMt], None]) -> Callable[[], None]:
+        """Call `callback` with every whole MT too (after `on_mt`); returns the unsubscribe."""
+        self._mt_subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._mt_subscribers.remove(callback)
+
+        return unsubscribe
+
+    def set_window(self, window: int) -> None:
+        """Outstanding deliver_sm per bind from now on (binds made after this call)."""
+        current = self.server.session_config or SessionConfig()
+        self.server.session_config = dataclasses.replace(current, window_size=window)
 
 
 def _mo_pdu(source: str, destination: str, short_message: bytes, *, esm_class: int) -> DeliverSm:

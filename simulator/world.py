@@ -31,6 +31,7 @@ from simulator.phones import ConfirmationPolicy, PhoneBook, ReceivedText, Virtua
 from simulator.smsc import LinkChange, ReceivedMt, SimulatedSmsc
 from smsgw.charging.protocol import ChargeRequest
 from smsgw.domain.money import Money
+from smsgw.smpp.reassembly import Reassembler
 from smsgw.transport.smpp_protocol import Signal
 
 DEFAULT_PHONE_BALANCE_MINOR = 1000_00
@@ -246,7 +247,13 @@ class SimulatedWorld:
         *,
         short_number: str = "7757",
         clock: Clock = _utc_now,
+        smsc_reassembler: Reassembler | None = None,
+        mt_to_phones: bool = True,
     ) -> None:
+        """`smsc_reassembler`: how the SMSC joins long MT (see `SimulatedSmsc`).
+        `mt_to_phones=False`: the gateway's texts reach only the SMSC's MT subscribers,
+        not the phones' inboxes, the SMSC's inbox or `events` (a load test reads them
+        through `smsc.subscribe_mt` and keeps no history)."""
         self.short_number = short_number
         self.clock = clock
         self.events = EventBus()
@@ -254,7 +261,11 @@ class SimulatedWorld:
         self.received: dict[str, list[InboxEntry]] = {}
         self.phones = WorldPhoneBook(self._watch_phone)
         self.smsc = SimulatedSmsc(
-            smsc_settings, on_mt=self._deliver_to_phone, on_link=self._link_changed
+            smsc_settings,
+            on_mt=self._deliver_to_phone if mt_to_phones else None,
+            on_link=self._link_changed,
+            reassembler=smsc_reassembler,
+            keep_inbox=mt_to_phones,
         )
         self.smsc.injector.on_change = self._faults_changed
         self.operators: dict[str, OperatorSimulator] = {

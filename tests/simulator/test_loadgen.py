@@ -14,17 +14,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.loadgen import (
+from simulator.bench.driver import PhoneReassembler
+from simulator.bench.tally import percentiles_ms
+from simulator.bench.texts import (
     COMMANDS,
     UNRECOGNISED,
     Mix,
     MixError,
-    PhoneReassembler,
     PlateMaker,
     ReplyClassifier,
     TextMaker,
     padded_variants,
-    percentiles_ms,
 )
 from smsgw.commands import Extend, ParseError, Pay, Status, Stop, parse_command
 from smsgw.domain.language import Language
