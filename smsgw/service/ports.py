@@ -59,6 +59,43 @@ class StoredOutbound:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboundPart:
+    """One submitted part of a reply: its SMSC message id and what its receipt said."""
+
+    outbox_id: str
+    part: int  # 1-based
+    parts: int
+    message_id: str
+    state: OutboxState  # SENT until its receipt says DELIVERED or FAILED
+    sent_at: datetime
+    receipt_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldReceipt:
+    """A receipt whose message id no submit_sm_resp has brought yet (they may overtake
+    it); applied when the id is recorded, reported unmatched after `expires_at`."""
+
+    id: int
+    operator_id: str
+    message_id: str  # as the SMSC wrote it
+    state: OutboxState
+    received_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PartReceipt:
+    """A receipt matched to a part: the reply's state after it, and whether this
+    receipt is what made the reply final."""
+
+    outbox_id: str
+    operator_id: str
+    reply_state: OutboxState
+    settled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class StoredCharge:
     charge: Charge
     # what the money is for, in the service's own terms (JSON object), e.g.
@@ -218,6 +255,42 @@ class Tx(Protocol):
     # --- callbacks ---------------------------------------------------------------------
     async def remember_nonce(self, operator_id: str, nonce: str, now: datetime) -> bool:
         """True the first time a callback nonce is seen; False for a replay."""
+
+    # --- delivery receipts per part ----------------------------------------------------
+    async def record_outbound_part(
+        self, outbox_id: str, part: int, parts: int, message_id: str, now: datetime
+    ) -> None:
+        """The SMSC accepted part `part` of `parts` under `message_id` (a resend of the
+        part replaces what an earlier attempt recorded)."""
+
+    async def record_part_receipt(
+        self, operator_id: str, message_ids: Sequence[str], state: OutboxState, now: datetime
+    ) -> PartReceipt | None:
+        """Apply a final receipt to the latest sent part with one of these ids (the
+        forms of one id); the reply becomes FAILED when a part fails and DELIVERED when
+        every part is. None when no part has such an id."""
+
+    async def outbound_parts(self, outbox_id: str) -> Sequence[OutboundPart]:
+        """The reply's parts, in order."""
+
+    async def hold_receipt(
+        self,
+        operator_id: str,
+        message_id: str,
+        state: OutboxState,
+        received_at: datetime,
+        expires_at: datetime,
+    ) -> None: ...
+
+    async def held_receipts_for(
+        self, operator_id: str, message_ids: Sequence[str]
+    ) -> Sequence[HeldReceipt]:
+        """Held receipts of this operator written with one of these ids, oldest first."""
+
+    async def held_receipts(self, limit: int) -> Sequence[HeldReceipt]:
+        """Every held receipt, oldest first (the sweep)."""
+
+    async def drop_held_receipt(self, receipt_id: int) -> None: ...
 
 
 class Store(Protocol):
