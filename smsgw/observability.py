@@ -205,6 +205,16 @@ class Metrics:
             buckets=_HTTP_BUCKETS,
             registry=registry,
         )
+        # delivery receipts: matched to a part, held for a resp still to come, or
+        # expired without ever finding their message
+        self.receipts = Counter(
+            "receipts", "Delivery receipts by outcome", ["operator", "outcome"], registry=registry
+        )
+        # replies made final by their receipts; the delivery ratio of an operator is
+        # delivered / (delivered + failed)
+        self.mt_final = Counter(
+            "mt_final", "Replies made final by receipts", ["operator", "state"], registry=registry
+        )
 
     def count_charge(self, operator: str, stage: str) -> None:
         """Count one charge reaching `stage` (one of CHARGE_STAGES)."""

@@ -33,6 +33,7 @@ from smsgw.service.charging_flow import ChargeFlow, UnitReport
 from smsgw.service.handlers import handle
 from smsgw.service.messages import InboundSms
 from smsgw.service.ports import ChargingGateway, OutboxState, Store, StoredInbound, Tx
+from smsgw.service.receipts import ReceiptBook
 from smsgw.service.settings import Clock, Deployment, IdFactory, random_id
 from smsgw.service.unit import Unit, lock_phone_unit
 
@@ -101,10 +102,14 @@ class Gateway:
         return True
 
     async def accept_receipt(self, operator_id: str, message_id: str, state: OutboxState) -> bool:
-        now = self._clock.now()
-        return await self._store.transact(
-            lambda tx: tx.record_receipt(operator_id, message_id, state, now)
+        """True when the receipt found its reply; False when it is held for a
+        submit_sm_resp still to come (stored either way)."""
+        book = ReceiptBook(
+            self._store,
+            hold_seconds=self._deployment.settings.receipt_hold_seconds,
+            metrics=self._metrics,
         )
+        return await book.accept_receipt(operator_id, message_id, state, self._clock.now())
 
     async def accept_charge_callback(
         self, operator_id: str, headers: Mapping[str, str], body: bytes

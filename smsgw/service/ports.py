@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from smsgw.domain.charges import Charge, ChargeState
 from smsgw.domain.language import Language
@@ -365,3 +365,16 @@ class MtSender(Protocol):
     async def send(self, sms: OutboundSms) -> str:
         """Submit every part; the message id of the first part (receipts refer to it).
         Raises SendError."""
+
+
+# (part number from 1, number of parts, the SMSC's message id for that part)
+PartAccepted = Callable[[int, int, str], Awaitable[None]]
+
+
+@runtime_checkable
+class PartwiseSender(Protocol):
+    """A sender that reports each part's message id as soon as the SMSC gives it, so a
+    delivery receipt that overtakes the other parts' answers still finds its part."""
+
+    async def send_parts(self, sms: OutboundSms, on_part: PartAccepted) -> str:
+        """As `MtSender.send`; `on_part` is awaited for every part the SMSC accepted."""
