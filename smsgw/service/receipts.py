@@ -45,9 +45,11 @@ async def _match(
     """Apply a receipt to its part (a PartReceipt), or to a whole row the old way (True:
     HTTP senders report by our outbox id); False when nothing matches."""
     forms = id_forms(message_id)
-    matched = await tx.record_part_receipt(operator_id, forms, state, now)
-    if matched is not None:
-        return matched
+    # the id as written first: "10" is part "10" when there is one, part "a" otherwise
+    for form in forms:
+        matched = await tx.record_part_receipt(operator_id, [form], state, now)
+        if matched is not None:
+            return matched
     for form in forms:
         if await tx.record_receipt(operator_id, form, state, now):
             return True
