@@ -129,6 +129,9 @@ class Gateway:
     async def phone_overview(self, msisdn: str) -> Mapping[str, object]:
         return await ops.phone_overview(self._store, self._deployment, msisdn, self._clock.now())
 
+    async def outbox_view(self, outbox_id: str) -> Mapping[str, object] | None:
+        return await ops.outbox_view(self._store, outbox_id)
+
     async def ready(self) -> bool:
         try:
             await self._store.ping()

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import structlog
 from aiohttp import web
@@ -71,6 +71,13 @@ class GatewayApi(Protocol):
         """True when storage answers and the gateway can take traffic."""
 
 
+@runtime_checkable
+class OutboxViewer(Protocol):
+    """An API that also shows a reply's parts and their receipts (GET /v1/outbox/…)."""
+
+    async def outbox_view(self, outbox_id: str) -> Mapping[str, object] | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class HttpOptions:
     links: Mapping[str, str]  # HTTP link id (the {link} in MO and DLR paths) → operator id
@@ -105,6 +112,7 @@ def create_app(
         plate_status=api.plate_status,
         phone_overview=api.phone_overview,
         clock=clock,
+        outbox_view=api.outbox_view if isinstance(api, OutboxViewer) else None,
     ).add_routes(app)
     return app
 

@@ -5,6 +5,8 @@
     GET /metrics                token: Prometheus text
     GET /v1/plates/{plate}?zone=Z   token: {"plate", "zone", "paid", "until"}
     GET /v1/phones/{msisdn}     token: the phone's running sessions and parking account
+    GET /v1/outbox/{outbox_id}  token: a reply's state and each part's message id and
+                                receipt state (404 for an unknown id)
 
 The token is sent as `Authorization: Bearer <token>`. With no token configured every
 endpoint but /health refuses, so an unconfigured gateway never exposes plates or phones.
@@ -23,6 +25,7 @@ from smsgw.commands.plates import PlateRules
 from smsgw.domain.errors import UnknownZoneError
 from smsgw.observability import Metrics
 from smsgw.transport.http_common import (
+    HttpError,
     InvalidFieldError,
     MissingFieldError,
     NotReadyError,
@@ -34,10 +37,17 @@ from smsgw.transport.http_common import (
 
 log = structlog.get_logger(__name__)
 
+
+class OutboxNotFoundError(HttpError):
+    status = 404
+    code = "unknown_outbox_id"
+
+
 Clock = Callable[[], datetime]
 PlateStatus = Callable[[str, str, datetime], Awaitable[Mapping[str, object] | None]]
 PhoneOverview = Callable[[str], Awaitable[Mapping[str, object]]]
 Ready = Callable[[], Awaitable[bool]]
+OutboxView = Callable[[str], Awaitable[Mapping[str, object] | None]]
 
 BEARER = "bearer "
 
@@ -68,7 +78,9 @@ class OpsEndpoints:
         plate_status: PlateStatus,
         phone_overview: PhoneOverview,
         clock: Clock,
+        outbox_view: OutboxView | None = None,
     ) -> None:
+        self.outbox_view = outbox_view
         self.api_token = api_token
         self.metrics = metrics
         self.plate_rules = plate_rules
@@ -83,6 +95,8 @@ class OpsEndpoints:
         app.router.add_get("/metrics", self.render_metrics)
         app.router.add_get("/v1/plates/{plate}", self.plate)
         app.router.add_get("/v1/phones/{msisdn}", self.phone)
+        if self.outbox_view is not None:
+            app.router.add_get("/v1/outbox/{outbox_id}", self.outbox)
 
     def _authorise(self, request: web.Request) -> None:
         if not bearer_token_matches(request.headers.get("Authorization"), self.api_token):
@@ -128,6 +142,14 @@ class OpsEndpoints:
         self._authorise(request)
         msisdn = normalise_msisdn(request.match_info["msisdn"], "msisdn")
         return json_response(await self.phone_overview(msisdn))
+
+    async def outbox(self, request: web.Request) -> web.Response:
+        self._authorise(request)
+        assert self.outbox_view is not None  # the route exists only with a view
+        view = await self.outbox_view(request.match_info["outbox_id"])
+        if view is None:
+            raise OutboxNotFoundError("no reply has that outbox id")
+        return json_response(view)
 
     def _canonical_plate(self, raw: str) -> str:
         checked = self.plate_rules.check(raw)
