@@ -244,3 +244,16 @@ async def test_an_smsc_sending_its_own_enquire_link(tmp_path: Path, mode: str) -
 
         assert await rig.wait_final([outbox_id]) == [OutboxState.DELIVERED]
         assert len(rig.smsc.binds) == binds  # answered, never dropped
+
+
+async def test_the_outbox_view_needs_the_token_and_a_known_id(tmp_path: Path) -> None:
+    async with running(tmp_path, "transceiver", receipts()) as rig:
+        base = f"{rig.gateway.base_url}/v1/outbox"
+        token = {"Authorization": f"Bearer {TOKEN}"}
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/reply-1") as answer:
+                assert answer.status == 401
+            async with http.get(f"{base}/no-such-reply", headers=token) as answer:
+                assert answer.status == 404
+                body = await answer.json()
+        assert body["error"] == "unknown_outbox_id" and body["message"]
