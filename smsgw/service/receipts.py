@@ -5,7 +5,8 @@ submit_sm_resp (on a busy link, or on the receiver bind while the resp travels o
 transmitter bind). So each part's message id is recorded the moment its resp comes
 (`record_part`), and a receipt that finds no part yet is held in the database
 (`accept_receipt`) and applied when the id is recorded. What stays held past its time
-limit is logged and counted as unmatched by `sweep_held` (docs/smpp.md).
+limit is logged and counted as unmatched by `sweep_held` (README.md, "Running the
+gateway").
 
 A reply is delivered when every part's receipt says so and failed when any part's says
 it failed. Ids are compared in the forms SMSCs mix up: the same number in decimal and in

@@ -403,7 +403,9 @@ def _decode_message_id_resp(
     cls: type[_MessageIdResp], frame: bytes, status: int, sequence: int
 ) -> _MessageIdResp:
     if status and len(frame) == HEADER_LENGTH:
-        return cls(sequence, status)  # spec 3.4: an error response may have no body
+        # 3.4 leaves submit_sm_resp's body out on error; SMSCs that leave out the body
+        # of deliver_sm_resp or data_sm_resp too are read the same way, leniently
+        return cls(sequence, status)
     end = frame.find(0, 16, 16 + MESSAGE_ID_MAX)
     if end < 0:
         _missing_nul(frame.decode("latin-1"), 16, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
