@@ -662,8 +662,10 @@ class PostgresTx:
         return [rows.held_receipt_from_row(row, _time) for row in found]
 
     async def held_receipts(self, limit: int) -> Sequence[HeldReceipt]:
+        # two nodes sweeping at once take different receipts
         found = await self._all(
-            "SELECT * FROM held_receipts ORDER BY received_at, id LIMIT $1", limit
+            "SELECT * FROM held_receipts ORDER BY received_at, id LIMIT $1 FOR UPDATE SKIP LOCKED",
+            limit,
         )
         return [rows.held_receipt_from_row(row, _time) for row in found]
 
