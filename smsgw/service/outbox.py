@@ -26,18 +26,22 @@ from smsgw.service.messages import OutboundSms
 from smsgw.service.ports import (
     MtSender,
     OutboxState,
+    PartReceipt,
     PartwiseSender,
     SendError,
     Store,
     StoredOutbound,
+    Tx,
 )
-from smsgw.service.receipts import ReceiptBook
+from smsgw.service.receipts import ReceiptBook, record_part_in
 from smsgw.service.settings import Clock, ServiceSettings
 
 log = structlog.get_logger(__name__)
 
 # an error text stored with a row: enough to diagnose, never a whole stack
 _MAX_ERROR_CHARS = 200
+# (part number from 1, number of parts, the SMSC's message id)
+_Part = tuple[int, int, str]
 
 
 class OutboxSender:
@@ -134,8 +138,9 @@ class OutboxSender:
             if sender is None:
                 await self._fail(row, f"no link for operator {sms.operator_id!r}")
                 return
+            last: list[_Part] = []
             try:
-                message_id = await self._send(sender, sms)
+                message_id = await self._send(sender, sms, last)
             except SendError as error:
                 await self._not_sent(row, error)
                 return
@@ -143,14 +148,32 @@ class OutboxSender:
                 await self._not_sent(row, SendError(repr(error)))
                 return
         now = self._clock.now()
-        await self._store.transact(lambda tx: tx.mark_outbound_sent(sms.outbox_id, message_id, now))
+
+        async def mark_sent(tx: Tx) -> list[PartReceipt]:
+            applied = []
+            for part in last:
+                applied += await record_part_in(tx, sms.outbox_id, sms.operator_id, *part, now)
+            await tx.mark_outbound_sent(sms.outbox_id, message_id, now)
+            return applied
+
+        applied = await self._store.transact(mark_sent)
+        self.receipts.count_applied(sms.operator_id, applied)
         self._count(sms.operator_id, "sent")
 
-    async def _send(self, sender: MtSender, sms: OutboundSms) -> str:
+    async def _send(self, sender: MtSender, sms: OutboundSms, last: list[_Part]) -> str:
+        """Send `sms`; each part's id is recorded as its resp comes, but the last one
+        answered is left in `last`, to be recorded with the send itself: one transaction
+        fewer per reply, and a single-part reply costs none extra."""
         if not isinstance(sender, PartwiseSender):
             return await sender.send(sms)
+        answered = 0
 
         async def on_part(part: int, parts: int, message_id: str) -> None:
+            nonlocal answered
+            answered += 1
+            if answered == parts:
+                last.append((part, parts, message_id))
+                return
             try:
                 await self.receipts.record_part(
                     sms.outbox_id, sms.operator_id, part, parts, message_id, self._clock.now()

@@ -57,6 +57,22 @@ async def _match(
     return False
 
 
+async def record_part_in(
+    tx: Tx, outbox_id: str, operator_id: str, part: int, parts: int, message_id: str, now: datetime
+) -> list[PartReceipt]:
+    """Record a part's message id in `tx` and apply the receipts held for it."""
+    await tx.record_outbound_part(outbox_id, part, parts, message_id, now)
+    applied = []
+    for held in await tx.held_receipts_for(operator_id, id_forms(message_id)):
+        matched = await tx.record_part_receipt(
+            operator_id, [message_id], held.state, held.received_at
+        )
+        if matched is not None:
+            await tx.drop_held_receipt(held.id)
+            applied.append(matched)
+    return applied
+
+
 class ReceiptBook:
     """Applies, holds and sweeps receipts for the outbox (one per process)."""
 
@@ -97,20 +113,14 @@ class ReceiptBook:
         now: datetime,
     ) -> None:
         """A part's submit_sm_resp came: record its id and apply receipts held for it."""
+        applied = await self._store.transact(
+            lambda tx: record_part_in(tx, outbox_id, operator_id, part, parts, message_id, now)
+        )
+        self.count_applied(operator_id, applied)
 
-        async def work(tx: Tx) -> list[PartReceipt]:
-            await tx.record_outbound_part(outbox_id, part, parts, message_id, now)
-            applied = []
-            for held in await tx.held_receipts_for(operator_id, id_forms(message_id)):
-                matched = await tx.record_part_receipt(
-                    operator_id, [message_id], held.state, held.received_at
-                )
-                if matched is not None:
-                    await tx.drop_held_receipt(held.id)
-                    applied.append(matched)
-            return applied
-
-        for matched in await self._store.transact(work):
+    def count_applied(self, operator_id: str, applied: list[PartReceipt]) -> None:
+        """Count held receipts that `record_part_in` applied."""
+        for matched in applied:
             self._matched(operator_id, matched, matched.reply_state)
 
     async def sweep_held(self, now: datetime) -> tuple[int, int]:

@@ -218,7 +218,8 @@ async def test_a_receipt_for_an_unknown_id_is_held_then_reported_unmatched(
         assert (early, held) == ((0, 0), 1)
         assert late == (0, 1)
         assert await rig.held() == 0
-        assert (rig.counted("held"), rig.counted("expired")) == (1, 1)
+        assert (rig.counted("matched"), rig.counted("expired")) == (1, 1)
+        assert rig.counted("held") >= 1  # the reply's own receipt may have waited too
         assert (await rig.row(outbox_id)).state == OutboxState.DELIVERED
 
 
