@@ -11,7 +11,11 @@ SMSC's asyncio code only carries its decisions out and tests drive it directly.
   per bind) the SMSC enforces with ESME_RTHROTTLED;
 - binds refused (ESME_RBINDFAIL, or ESME_RINVPASWD as for bad credentials);
 - MO: each deliver_sm sent again N times, or cut into UDH parts sent out of order;
-- delivery receipts for what the gateway submits, with an outcome and a delay.
+- delivery receipts for what the gateway submits, with an outcome and a delay, and
+  as real SMSCs send them: before the submit_sm_resp, only on a bind_receiver, with the
+  id in the other base (hex / decimal), plus receipts for ids never issued;
+- a link that closes TCP instead of answering unbind, and one that sends enquire_link
+  itself at its own period.
 
 Counts are spent as they fire, so reading `Faults` back says what is left. A share is
 deterministic: with share p, exactly floor(n * p) of n submits are hit (error diffusion),
@@ -38,6 +42,7 @@ RECEIPT_STATES: Final[Mapping[str, MessageState]] = {
     "EXPIRED": MessageState.EXPIRED,
     "REJECTD": MessageState.REJECTED,
 }
+RECEIPT_BINDS: Final = ("any", "receiver")
 MAX_COUNT: Final = 1_000_000
 MAX_DELAY_MS: Final = 600_000
 MAX_MO_PARTS: Final = 255
@@ -82,6 +87,15 @@ class Faults:
     receipts: bool = False
     receipt_stat: str = "DELIVRD"  # DELIVRD | UNDELIV | EXPIRED | REJECTD
     receipt_delay_ms: int = 0
+    # --- receipts and link habits of real SMSCs ---
+    # the receipt goes out, and is answered, before the submit_sm_resp it belongs to
+    receipt_before_resp: bool = False
+    receipt_bind: str = "any"  # any | receiver: receipts only on a bind_receiver
+    message_id_format: str = "hex"  # hex | decimal: the ids submit_sm_resp gives
+    receipt_id_format: str = "same"  # same | hex | decimal: the id as receipts write it
+    unknown_receipts: int = 0  # the next N submits also bring a receipt for an unknown id
+    close_on_unbind: bool = False  # an unbind is answered by closing the connection
+    enquire_link_ms: int = 0  # the SMSC sends enquire_link this often on a new bind (0: no)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Faults:
@@ -264,6 +278,10 @@ class FaultInjector:
             return faults.receipt_stat, faults.receipt_delay_ms / 1000
         return None
 
+    def unknown_receipt(self, operator: str) -> bool:
+        """Whether this submit also brings a receipt for an id the SMSC never issued."""
+        return self._faults.applies_to(operator) and self._spend("unknown_receipts")
+
     # --- internals -----------------------------------------------------------------------
 
     def _spend(self, name: str) -> bool:
@@ -382,4 +400,11 @@ _PARSERS: Final[Mapping[str, Callable[[str, Any], Any]]] = {
     "receipts": _flag,
     "receipt_stat": _choice(tuple(RECEIPT_STATES)),
     "receipt_delay_ms": lambda name, value: _int_in(name, value, 0, MAX_DELAY_MS),
+    "receipt_before_resp": _flag,
+    "receipt_bind": _choice(RECEIPT_BINDS),
+    "message_id_format": _choice(("hex", "decimal")),
+    "receipt_id_format": _choice(("same", "hex", "decimal")),
+    "unknown_receipts": _count,
+    "close_on_unbind": _flag,
+    "enquire_link_ms": lambda name, value: _int_in(name, value, 0, MAX_DELAY_MS),
 }

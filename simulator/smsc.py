@@ -9,6 +9,12 @@ at run time (`smsc.faults = Faults(throttle_count=2)`), each connection asks the
 `FaultInjector` how to answer a bind or a submit_sm, and `send_mo` asks it how to
 deliver (duplicates, parts out of order). `drop_links()` closes binds now. Every bind,
 unbind and refused bind is reported to `on_link` and kept in `binds`.
+
+Delivery receipts are written as SMPP 3.4 appendix B shows them (`id:… sub:… dlvrd:…
+submit date:YYMMDDhhmm done date:YYMMDDhhmm stat:… err:… text:`), one per submitted
+part, with the receipted_message_id and message_state TLVs. The receipt faults make them
+come before the submit_sm_resp, only on a bind_receiver, with the id in the other base,
+or for ids never issued; the link faults close TCP on unbind or send enquire_link.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -34,15 +41,32 @@ from simulator.faults import (
     SubmitAction,
     SubmitDecision,
 )
-from smsgw.smpp.constants import ESM_DELIVERY_RECEIPT, ESM_UDHI, CommandId, CommandStatus, Tag
+from smsgw.smpp.codec import DEFAULT_MAX_PDU_SIZE
+from smsgw.smpp.constants import (
+    ESM_DELIVERY_RECEIPT,
+    ESM_UDHI,
+    HEADER_LENGTH,
+    CommandId,
+    CommandStatus,
+    Tag,
+)
+from smsgw.smpp.errors import SmppError
 from smsgw.smpp.events import BindRequest
-from smsgw.smpp.pdu import DeliverSm, DeliverSmResp, GenericNack, Pdu, SubmitSm, SubmitSmResp
+from smsgw.smpp.pdu import (
+    DeliverSm,
+    DeliverSmResp,
+    EnquireLink,
+    GenericNack,
+    Pdu,
+    SubmitSm,
+    SubmitSmResp,
+)
 from smsgw.smpp.reassembly import Reassembler, concat_from_sar, read_user_data
 from smsgw.smpp.segmentation import concat_udh
 from smsgw.smpp.session import SessionConfig
 from smsgw.smpp.text import decode_text, encode_text
 from smsgw.smpp.tlv import get_int, set_cstring, set_int
-from smsgw.transport.smpp_protocol import Signal
+from smsgw.transport.smpp_protocol import LinkError, Signal
 from smsgw.transport.smpp_server import SmscConnection, SmscServer
 
 log = structlog.get_logger(__name__)
@@ -72,6 +96,7 @@ class ReceivedMt:
     destination: str
     text: str
     message_id: str
+    submitted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +126,10 @@ class SimulatedConnection(SmscConnection):
         self.smsc = smsc
         self.limiter = BindLimiter()
         self.dropped = False
+        # frames are looked at before the session sees them: a fault may close the
+        # connection on an unbind instead of answering it
+        self._unread = bytearray()
+        self._raw = False
 
     async def handle_bind(self, request: BindRequest) -> int:
         operator = self.smsc.operator_for(request.system_id)
@@ -110,6 +139,30 @@ class SimulatedConnection(SmscConnection):
         if status != CommandStatus.ESME_ROK:
             self.smsc.link_changed(self, request, "refused", status)
         return status
+
+    def data_received(self, data: bytes) -> None:
+        if self._raw:
+            super().data_received(data)
+            return
+        pending = self._unread
+        pending += data
+        while len(pending) >= 4:
+            length = int.from_bytes(pending[:4], "big")
+            if not HEADER_LENGTH <= length <= DEFAULT_MAX_PDU_SIZE:
+                # a broken stream: the session answers it from this frame on
+                self._raw = True
+                super().data_received(bytes(pending))
+                pending.clear()
+                return
+            if len(pending) < length:
+                return
+            frame = bytes(pending[:length])
+            del pending[:length]
+            if _is_unbind(frame) and self.smsc.faults.close_on_unbind:
+                log.info("sim.fault_close_on_unbind", system_id=self.system_id)
+                self.abort()
+                return
+            super().data_received(frame)
 
     async def handle_request(self, pdu: Pdu) -> Pdu | int:
         if not isinstance(pdu, SubmitSm):
@@ -136,7 +189,26 @@ class SimulatedConnection(SmscConnection):
             return GenericNack(command_status=decision.status)
         if decision.action is SubmitAction.REFUSE:
             return decision.status
-        return await super().handle_request(pdu)
+        answer = await super().handle_request(pdu)
+        if isinstance(answer, SubmitSmResp):
+            # an SMSC that reports before it answers: the receipt is out, and answered,
+            # before the submit_sm_resp carrying its id
+            await self.smsc.receipt_before_resp(answer.message_id)
+        return answer
+
+    async def keep_enquiring(self, period: float) -> None:
+        """Send enquire_link every `period` seconds while bound, as some SMSCs do."""
+        while not self.closed.done():
+            await asyncio.sleep(period)
+            if self.closed.done() or not self.session.state.is_bound:
+                return
+            try:
+                response = await self.send_request(EnquireLink())
+            except (LinkError, SmppError):
+                return
+            if response.command_status == CommandStatus.ESME_ROK:
+                self.smsc.enquire_links_answered += 1
+                self.smsc.changed.notify()
 
     async def _never_answered(self) -> int:
         # Held until the connection ends; an answer to a closed session is dropped.
@@ -171,6 +243,10 @@ class SimulatedSmsc:
         self.inbox: dict[str, list[ReceivedMt]] = defaultdict(list)
         self.binds: list[LinkChange] = []
         self.receipts_sent: list[SentReceipt] = []
+        self.enquire_links_answered = 0
+        # receipts to send before the submit_sm_resp of their message id
+        self._receipts_first: dict[str, tuple[ReceivedMt, str]] = {}
+        self._unknown_ids = itertools.count(1)
         self.segments_received = 0
         self.changed = Signal()
         # how the parts of a long MT are joined into what the phone shows
@@ -287,6 +363,9 @@ class SimulatedSmsc:
 
     def _on_bind(self, connection: SmscConnection) -> None:
         self.link_changed(connection, None, "bound")
+        period = self.faults.enquire_link_ms / 1000
+        if period > 0 and isinstance(connection, SimulatedConnection):
+            self._spawn(connection.keep_enquiring(period))
 
     # --- MT ------------------------------------------------------------------------------
 
@@ -299,7 +378,7 @@ class SimulatedSmsc:
         operator = self.operator_of(connection)
         if operator is None:
             return CommandStatus.ESME_RINVBNDSTS
-        message_id = self.server.new_message_id()
+        message_id = self._new_message_id()
         self.segments_received += 1
         text = self._whole_text(operator, pdu)
         if text is not None:
@@ -312,12 +391,37 @@ class SimulatedSmsc:
                 subscriber(received)
             log.info("sim.mt_received", operator=operator, message_id=message_id)
             self.changed.notify()
+        submitted_at = datetime.now(UTC)
         receipt = self.injector.receipt_for(operator, pdu.registered_delivery)
         if receipt is not None:
             stat, delay = receipt
-            mt = ReceivedMt(operator, pdu.source_addr, pdu.destination_addr, "", message_id)
-            self._spawn(self._receipt_later(mt, stat, delay))
+            mt = ReceivedMt(
+                operator, pdu.source_addr, pdu.destination_addr, "", message_id, submitted_at
+            )
+            if self.faults.receipt_before_resp:
+                self._receipts_first[message_id] = (mt, stat)
+            else:
+                self._spawn(self._receipt_later(mt, stat, delay))
+        if self.injector.unknown_receipt(operator):
+            unknown = format(0xFFFF0000 + next(self._unknown_ids), "x")
+            mt = ReceivedMt(
+                operator, pdu.source_addr, pdu.destination_addr, "", unknown, submitted_at
+            )
+            self._spawn(self._receipt_later(mt, "DELIVRD", 0.0))
         return SubmitSmResp(message_id=message_id)
+
+    def _new_message_id(self) -> str:
+        message_id = self.server.new_message_id()  # hex
+        if self.faults.message_id_format == "decimal":
+            return str(int(message_id, 16))
+        return message_id
+
+    async def receipt_before_resp(self, message_id: str) -> None:
+        """Send the receipt held for `message_id` now, if the fault held one."""
+        pending = self._receipts_first.pop(message_id, None)
+        if pending is not None:
+            mt, stat = pending
+            await self._receipt_later(mt, stat, 0.0)
 
     def _whole_text(self, operator: str, pdu: SubmitSm) -> str | None:
         """The message's text once its last part is in (a phone shows whole messages)."""
@@ -345,18 +449,35 @@ class SimulatedSmsc:
         self, received: ReceivedMt, *, stat: str = "DELIVRD", state: int = 2
     ) -> int:
         """Deliver a delivery receipt for a message the gateway submitted."""
-        connection = self._receiver_for(received.operator)
-        text = f"id:{received.message_id} sub:001 dlvrd:001 stat:{stat} err:000 text:"
+        faults = self.faults
+        receiver_only = faults.receipt_bind == "receiver" and faults.applies_to(received.operator)
+        connection = self._receiver_for(received.operator, receiver_only=receiver_only)
+        message_id = self._receipt_id(received.message_id)
         pdu = DeliverSm(
             source_addr=received.destination,
             destination_addr=received.source,
             esm_class=ESM_DELIVERY_RECEIPT,
-            short_message=text.encode("ascii"),
+            short_message=receipt_text(
+                message_id, stat, received.submitted_at, datetime.now(UTC)
+            ).encode("ascii"),
         )
-        set_cstring(pdu.tlvs, Tag.RECEIPTED_MESSAGE_ID, received.message_id)
+        set_cstring(pdu.tlvs, Tag.RECEIPTED_MESSAGE_ID, message_id)
         set_int(pdu.tlvs, Tag.MESSAGE_STATE, state, 1)
         response: DeliverSmResp = await connection.deliver(pdu)
         return response.command_status
+
+    def _receipt_id(self, message_id: str) -> str:
+        """The id as this SMSC writes it in receipts (its resps' base, or the other)."""
+        faults = self.faults
+        given = faults.message_id_format
+        wanted = given if faults.receipt_id_format == "same" else faults.receipt_id_format
+        if wanted == given:
+            return message_id
+        try:
+            number = int(message_id, 16 if given == "hex" else 10)
+        except ValueError:
+            return message_id
+        return format(number, "x") if wanted == "hex" else str(number)
 
     async def _receipt_later(self, received: ReceivedMt, stat: str, delay: float) -> None:
         if delay > 0:
@@ -416,10 +537,13 @@ class SimulatedSmsc:
         ]
         return [parts[index] for index in self.injector.part_order(operator, len(parts))]
 
-    def _receiver_for(self, operator: str) -> SmscConnection:
+    def _receiver_for(self, operator: str, *, receiver_only: bool = False) -> SmscConnection:
         for connection in self.server.bound:
-            if self.operator_of(connection) == operator and _can_receive(connection):
-                return connection
+            if self.operator_of(connection) != operator or not _can_receive(connection):
+                continue
+            if receiver_only and connection.bind_type != CommandId.BIND_RECEIVER:
+                continue
+            return connection
         raise NoGatewayBoundError(f"no gateway is bound to receive for operator {operator!r}")
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
@@ -471,3 +595,20 @@ def _can_receive(connection: SmscConnection) -> bool:
     if isinstance(connection, SimulatedConnection) and connection.dropped:
         return False
     return connection.bind_type in (CommandId.BIND_RECEIVER, CommandId.BIND_TRANSCEIVER)
+
+
+def receipt_text(
+    message_id: str, stat: str, submitted: datetime | None, done: datetime, err: int = 0
+) -> str:
+    """A receipt's short_message as SMPP 3.4 appendix B lays it out (dates YYMMDDhhmm)."""
+    delivered = 1 if stat == "DELIVRD" else 0
+    submit_date = (submitted or done).strftime("%y%m%d%H%M")
+    done_date = done.strftime("%y%m%d%H%M")
+    return (
+        f"id:{message_id} sub:001 dlvrd:{delivered:03d} submit date:{submit_date}"
+        f" done date:{done_date} stat:{stat} err:{err:03d} text:"
+    )
+
+
+def _is_unbind(frame: bytes) -> bool:
+    return int.from_bytes(frame[4:8], "big") == CommandId.UNBIND

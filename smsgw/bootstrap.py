@@ -29,7 +29,13 @@ from smsgw.config import AppConfig, LinkSettings
 from smsgw.observability import Metrics
 from smsgw.service.messages import OutboundSms
 from smsgw.service.pipeline import Gateway
-from smsgw.service.ports import ChargingGateway, MtSender, Store
+from smsgw.service.ports import (
+    ChargingGateway,
+    MtSender,
+    PartAccepted,
+    PartwiseSender,
+    Store,
+)
 from smsgw.service.runtime import Service, build_service
 from smsgw.service.scheduler import Retention
 from smsgw.service.settings import Clock, Deployment, ServiceSettings, SystemClock
@@ -137,6 +143,14 @@ class OperatorSenders:
     async def send(self, sms: OutboundSms) -> str:
         sender = self._senders[self._next % len(self._senders)]
         self._next += 1
+        return await sender.send(sms)
+
+    async def send_parts(self, sms: OutboundSms, on_part: PartAccepted) -> str:
+        """As `send`, passing each part's message id on (SMPP links report them)."""
+        sender = self._senders[self._next % len(self._senders)]
+        self._next += 1
+        if isinstance(sender, PartwiseSender):
+            return await sender.send_parts(sms, on_part)
         return await sender.send(sms)
 
 

@@ -246,6 +246,16 @@ class Metrics:
         self.active_sessions = Gauge(
             "active_sessions", "Parking sessions active now", ["zone"], registry=registry
         )
+        # delivery receipts: matched to a part, held for a resp still to come, or
+        # expired without ever finding their message
+        self.receipts = Counter(
+            "receipts", "Delivery receipts by outcome", ["operator", "outcome"], registry=registry
+        )
+        # replies made final by their receipts; the delivery ratio of an operator is
+        # delivered / (delivered + failed)
+        self.mt_final = Counter(
+            "mt_final", "Replies made final by receipts", ["operator", "state"], registry=registry
+        )
 
     def show_store_figures(self, figures: StoreFigures) -> None:
         """Set the store-backed gauges to `figures`, dropping series no longer there."""

@@ -325,3 +325,33 @@ def _reply(reply: StoredOutbound) -> _Item:
 
 async def store_figures(store: Store) -> StoreFigures:
     return await store.transact(lambda tx: tx.store_figures())
+
+
+async def outbox_view(store: Store, outbox_id: str) -> Mapping[str, object] | None:
+    """A reply's state and each part's (message id, receipt), or None when unknown."""
+
+    async def read(tx: Tx) -> Mapping[str, object] | None:
+        row = await tx.get_outbound(outbox_id)
+        if row is None:
+            return None
+        parts = await tx.outbound_parts(outbox_id)
+        return {
+            "outbox_id": outbox_id,
+            "operator": row.sms.operator_id,
+            "state": row.state.value,
+            "attempts": row.attempts,
+            "message_id": row.message_id,
+            "parts": [
+                {
+                    "part": part.part,
+                    "of": part.parts,
+                    "message_id": part.message_id,
+                    "state": part.state.value,
+                    "sent_at": part.sent_at,
+                    "receipt_at": part.receipt_at,
+                }
+                for part in parts
+            ],
+        }
+
+    return await store.transact(read)

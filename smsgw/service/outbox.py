@@ -6,24 +6,42 @@ operator's `MtSender` and records the result: sent with its message id, retried 
 with back-off (a temporary error), or failed (permanent, or too many attempts). The
 loop runs a drain when woken (`wake()`, right after a unit of work queued replies) and
 every few seconds anyway, which picks up what a crashed node left behind.
+
+A sender that reports parts (`PartwiseSender`, the SMPP one) has each part's message id
+recorded as soon as its submit_sm_resp comes, not after the last part's: a receipt may
+come first (see smsgw/service/receipts.py). Every sweep period the loop also applies or
+expires receipts held for a resp that had not come.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
 from smsgw.observability import Metrics, mask_msisdn
-from smsgw.service.ports import MtSender, OutboxState, SendError, Store, StoredOutbound
+from smsgw.service.messages import OutboundSms
+from smsgw.service.ports import (
+    MtSender,
+    OutboxState,
+    PartReceipt,
+    PartwiseSender,
+    SendError,
+    Store,
+    StoredOutbound,
+    Tx,
+)
+from smsgw.service.receipts import ReceiptBook, record_part_in
 from smsgw.service.settings import Clock, ServiceSettings
 
 log = structlog.get_logger(__name__)
 
 # an error text stored with a row: enough to diagnose, never a whole stack
 _MAX_ERROR_CHARS = 200
+# (part number from 1, number of parts, the SMSC's message id)
+_Part = tuple[int, int, str]
 
 
 class OutboxSender:
@@ -43,6 +61,10 @@ class OutboxSender:
         self._metrics = metrics
         self._wakeup = asyncio.Event()
         self._limit = asyncio.Semaphore(settings.outbox_concurrency)
+        self.receipts = ReceiptBook(
+            store, hold_seconds=settings.receipt_hold_seconds, metrics=metrics
+        )
+        self._next_receipt_sweep: datetime | None = None
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -82,6 +104,10 @@ class OutboxSender:
                     pass  # a full batch: more is waiting
             except Exception:
                 log.exception("outbox_drain_failed")
+            try:
+                await self.sweep_receipts()
+            except Exception:
+                log.exception("receipt_sweep_failed")
             waiters = {
                 asyncio.ensure_future(self._wakeup.wait()),
                 asyncio.ensure_future(stop.wait()),
@@ -93,10 +119,17 @@ class OutboxSender:
                 waiter.cancel()
 
     async def accept_receipt(self, operator_id: str, message_id: str, state: OutboxState) -> bool:
-        now = self._clock.now()
-        return await self._store.transact(
-            lambda tx: tx.record_receipt(operator_id, message_id, state, now)
-        )
+        """True when the receipt found its reply, False when held (see ReceiptBook)."""
+        return await self.receipts.accept_receipt(operator_id, message_id, state, self._clock.now())
+
+    async def sweep_receipts(self, now: datetime | None = None) -> tuple[int, int]:
+        """Apply or expire held receipts, at most once per sweep period (a wake-up
+        after every queued reply must not scan them each time); (matched, expired)."""
+        at = now or self._clock.now()
+        if self._next_receipt_sweep is not None and at < self._next_receipt_sweep:
+            return 0, 0
+        self._next_receipt_sweep = at + timedelta(seconds=self._settings.outbox_sweep_seconds)
+        return await self.receipts.sweep_held(at)
 
     async def _send_one(self, row: StoredOutbound) -> None:
         sms = row.sms
@@ -105,8 +138,9 @@ class OutboxSender:
             if sender is None:
                 await self._fail(row, f"no link for operator {sms.operator_id!r}")
                 return
+            last: list[_Part] = []
             try:
-                message_id = await sender.send(sms)
+                message_id = await self._send(sender, sms, last)
             except SendError as error:
                 await self._not_sent(row, error)
                 return
@@ -114,8 +148,42 @@ class OutboxSender:
                 await self._not_sent(row, SendError(repr(error)))
                 return
         now = self._clock.now()
-        await self._store.transact(lambda tx: tx.mark_outbound_sent(sms.outbox_id, message_id, now))
+
+        async def mark_sent(tx: Tx) -> list[PartReceipt]:
+            applied = []
+            for part in last:
+                applied += await record_part_in(tx, sms.outbox_id, sms.operator_id, *part, now)
+            await tx.mark_outbound_sent(sms.outbox_id, message_id, now)
+            return applied
+
+        applied = await self._store.transact(mark_sent)
+        self.receipts.count_applied(sms.operator_id, applied)
         self._count(sms.operator_id, "sent")
+
+    async def _send(self, sender: MtSender, sms: OutboundSms, last: list[_Part]) -> str:
+        """Send `sms`; each part's id is recorded as its resp comes, but the last one
+        answered is left in `last`, to be recorded with the send itself: one transaction
+        fewer per reply, and a single-part reply costs none extra."""
+        if not isinstance(sender, PartwiseSender):
+            return await sender.send(sms)
+        answered = 0
+
+        async def on_part(part: int, parts: int, message_id: str) -> None:
+            nonlocal answered
+            answered += 1
+            if answered == parts:
+                last.append((part, parts, message_id))
+                return
+            try:
+                await self.receipts.record_part(
+                    sms.outbox_id, sms.operator_id, part, parts, message_id, self._clock.now()
+                )
+            except Exception:
+                # the part went out all the same: its receipt will be held, then
+                # reported unmatched; resending the message for this would send it twice
+                log.exception("mt_part_unrecorded", outbox_id=sms.outbox_id, part=part)
+
+        return await sender.send_parts(sms, on_part)
 
     async def _not_sent(self, row: StoredOutbound, error: SendError) -> None:
         attempts = row.attempts + 1

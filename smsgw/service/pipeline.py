@@ -40,6 +40,7 @@ from smsgw.service.ports import (
     StoreFigures,
     Tx,
 )
+from smsgw.service.receipts import ReceiptBook
 from smsgw.service.settings import Clock, Deployment, IdFactory, random_id
 from smsgw.service.unit import Unit, lock_phone_unit
 
@@ -110,10 +111,14 @@ class Gateway:
         return True
 
     async def accept_receipt(self, operator_id: str, message_id: str, state: OutboxState) -> bool:
-        now = self._clock.now()
-        return await self._store.transact(
-            lambda tx: tx.record_receipt(operator_id, message_id, state, now)
+        """True when the receipt found its reply; False when it is held for a
+        submit_sm_resp still to come (stored either way)."""
+        book = ReceiptBook(
+            self._store,
+            hold_seconds=self._deployment.settings.receipt_hold_seconds,
+            metrics=self._metrics,
         )
+        return await book.accept_receipt(operator_id, message_id, state, self._clock.now())
 
     async def accept_charge_callback(
         self, operator_id: str, headers: Mapping[str, str], body: bytes
@@ -132,6 +137,9 @@ class Gateway:
 
     async def phone_overview(self, msisdn: str) -> Mapping[str, object]:
         return await ops.phone_overview(self._store, self._deployment, msisdn, self._clock.now())
+
+    async def outbox_view(self, outbox_id: str) -> Mapping[str, object] | None:
+        return await ops.outbox_view(self._store, outbox_id)
 
     async def ready(self) -> bool:
         try:

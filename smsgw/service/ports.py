@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from smsgw.domain.charges import Charge, ChargeState
 from smsgw.domain.language import Language
@@ -56,6 +56,43 @@ class StoredOutbound:
     state: OutboxState
     attempts: int
     message_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundPart:
+    """One submitted part of a reply: its SMSC message id and what its receipt said."""
+
+    outbox_id: str
+    part: int  # 1-based
+    parts: int
+    message_id: str
+    state: OutboxState  # SENT until its receipt says DELIVERED or FAILED
+    sent_at: datetime
+    receipt_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldReceipt:
+    """A receipt whose message id no submit_sm_resp has brought yet (they may overtake
+    it); applied when the id is recorded, reported unmatched after `expires_at`."""
+
+    id: int
+    operator_id: str
+    message_id: str  # as the SMSC wrote it
+    state: OutboxState
+    received_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PartReceipt:
+    """A receipt matched to a part: the reply's state after it, and whether this
+    receipt is what made the reply final."""
+
+    outbox_id: str
+    operator_id: str
+    reply_state: OutboxState
+    settled: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +302,42 @@ class Tx(Protocol):
     async def prune_nonces(self, before: datetime, limit: int) -> int:
         """Callback nonces seen before `before` (past their freshness window)."""
 
+    # --- delivery receipts per part ----------------------------------------------------
+    async def record_outbound_part(
+        self, outbox_id: str, part: int, parts: int, message_id: str, now: datetime
+    ) -> None:
+        """The SMSC accepted part `part` of `parts` under `message_id` (a resend of the
+        part replaces what an earlier attempt recorded)."""
+
+    async def record_part_receipt(
+        self, operator_id: str, message_ids: Sequence[str], state: OutboxState, now: datetime
+    ) -> PartReceipt | None:
+        """Apply a final receipt to the latest sent part with one of these ids (the
+        forms of one id); the reply becomes FAILED when a part fails and DELIVERED when
+        every part is. None when no part has such an id."""
+
+    async def outbound_parts(self, outbox_id: str) -> Sequence[OutboundPart]:
+        """The reply's parts, in order."""
+
+    async def hold_receipt(
+        self,
+        operator_id: str,
+        message_id: str,
+        state: OutboxState,
+        received_at: datetime,
+        expires_at: datetime,
+    ) -> None: ...
+
+    async def held_receipts_for(
+        self, operator_id: str, message_ids: Sequence[str]
+    ) -> Sequence[HeldReceipt]:
+        """Held receipts of this operator written with one of these ids, oldest first."""
+
+    async def held_receipts(self, limit: int) -> Sequence[HeldReceipt]:
+        """Every held receipt, oldest first (the sweep)."""
+
+    async def drop_held_receipt(self, receipt_id: int) -> None: ...
+
 
 class Store(Protocol):
     async def transact(self, work: Callable[[Tx], Awaitable[T]]) -> T:
@@ -341,3 +414,16 @@ class MtSender(Protocol):
     async def send(self, sms: OutboundSms) -> str:
         """Submit every part; the message id of the first part (receipts refer to it).
         Raises SendError."""
+
+
+# (part number from 1, number of parts, the SMSC's message id for that part)
+PartAccepted = Callable[[int, int, str], Awaitable[None]]
+
+
+@runtime_checkable
+class PartwiseSender(Protocol):
+    """A sender that reports each part's message id as soon as the SMSC gives it, so a
+    delivery receipt that overtakes the other parts' answers still finds its part."""
+
+    async def send_parts(self, sms: OutboundSms, on_part: PartAccepted) -> str:
+        """As `MtSender.send`; `on_part` is awaited for every part the SMSC accepted."""

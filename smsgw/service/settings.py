@@ -89,6 +89,9 @@ class ServiceSettings:
     inbound_sweep_seconds: float = 5.0
     outbox_sweep_seconds: float = 5.0
     scheduler_tick_seconds: float = 1.0
+    # a delivery receipt whose submit_sm_resp has not come is held this long, then
+    # logged and counted as unmatched (a resp comes within seconds or not at all)
+    receipt_hold_seconds: float = 600.0
 
     def __post_init__(self) -> None:
         if self.reminder_minutes < 0:

@@ -42,6 +42,7 @@ from smsgw.smpp.errors import (
     SmppError,
 )
 from smsgw.smpp.pdu import (
+    BODY_OMITTED_ON_ERROR,
     PDU_CLASSES,
     AlertNotification,
     BindReceiver,
@@ -113,10 +114,27 @@ def encode(pdu: Pdu) -> bytes:
     if encoder is None:
         raise InvalidCommandId(f"no encoder for {type(pdu).__name__}")
     try:
-        return encoder(pdu)
+        frame = encoder(pdu)
     except (ValueError, OverflowError, KeyError, struct.error) as error:
         # A non-latin-1 character, or an integer field outside its octet range.
         raise InvalidParameterValue(f"{type(pdu).__name__}: {error}") from None
+    if len(frame) == HEADER_LENGTH and pdu.command_status and _needs_body(pdu):
+        raise InvalidCommandLength(
+            f"{type(pdu).__name__} with status 0x{pdu.command_status:08X} must keep its body"
+        )
+    return frame
+
+
+# Responses that are a header and nothing more, whatever their status.
+_BODYLESS: Final = frozenset(
+    {GenericNack, UnbindResp, EnquireLinkResp, CancelSmResp, ReplaceSmResp}
+)
+
+
+def _needs_body(pdu: Pdu) -> bool:
+    """A response whose body 3.4 requires even on error (requests always have theirs)."""
+    kind = type(pdu)
+    return pdu.command_id & 0x80000000 != 0 and kind not in BODY_OMITTED_ON_ERROR | _BODYLESS
 
 
 def decode(frame: bytes) -> Pdu:
@@ -385,7 +403,9 @@ def _decode_message_id_resp(
     cls: type[_MessageIdResp], frame: bytes, status: int, sequence: int
 ) -> _MessageIdResp:
     if status and len(frame) == HEADER_LENGTH:
-        return cls(sequence, status)  # spec 3.4: an error response may have no body
+        # 3.4 leaves submit_sm_resp's body out on error; SMSCs that leave out the body
+        # of deliver_sm_resp or data_sm_resp too are read the same way, leniently
+        return cls(sequence, status)
     end = frame.find(0, 16, 16 + MESSAGE_ID_MAX)
     if end < 0:
         _missing_nul(frame.decode("latin-1"), 16, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
@@ -754,8 +774,9 @@ def _encode_short_message(pdu: _ShortMessage) -> bytes:
 
 def _encode_message_id_resp(pdu: _MessageIdResp) -> bytes:
     message_id = pdu.message_id
-    if pdu.command_status and not message_id and not pdu.tlvs:
-        # Most SMSCs send error responses without a body; 3.4 allows it.
+    if pdu.command_status and not message_id and not pdu.tlvs and type(pdu) is SubmitSmResp:
+        # 3.4 returns no submit_sm_resp body on error, and most SMSCs do so; it gives
+        # deliver_sm_resp and data_sm_resp no such leave (see BODY_OMITTED_ON_ERROR).
         return b""
     if len(message_id) >= MESSAGE_ID_MAX or "\0" in message_id:
         _check(message_id, MESSAGE_ID_MAX, InvalidMessageId, "message_id")

@@ -382,3 +382,12 @@ def error_response(error: SmppError) -> Pdu:
         if response_class is not None:
             return response_class(sequence_number, error.command_status)
     return GenericNack(sequence_number, error.command_status)
+
+
+# SMPP 3.4 lets only these responses leave their body out when command_status is not
+# ESME_ROK (sections 4.1 and 4.4.2: "the body is not returned"); every other response,
+# deliver_sm_resp and data_sm_resp among them, keeps its body (an empty message_id is
+# still its NUL octet).
+BODY_OMITTED_ON_ERROR: frozenset[type[Pdu]] = frozenset(
+    {BindTransmitterResp, BindReceiverResp, BindTransceiverResp, SubmitSmResp}
+)

@@ -486,9 +486,12 @@ class Session:
     # --- internals: receiving ------------------------------------------------------------
 
     def _stream_broken(self, error: InvalidCommandLength) -> list[Event]:
-        # The stream cannot be resynchronised: say why, then stop.
-        nack = GenericNack(error.sequence_number or 0, error.command_status)
-        self._outgoing += encode(nack)
+        # The stream cannot be resynchronised: say why, then stop. The nack echoes the
+        # frame's sequence number; when not even that could be read there is nothing to
+        # answer (0 is outside 3.4's 1..0x7FFFFFFF), so the connection just closes.
+        if error.sequence_number is not None:
+            nack = GenericNack(error.sequence_number, error.command_status)
+            self._outgoing += encode(nack)
         self.state = SessionState.CLOSED
         return [ProtocolError(error, fatal=True)]
 

@@ -24,9 +24,12 @@ from smsgw.domain.parking import ParkingSession, SessionState, extend_example
 from smsgw.service.messages import InboundSms, OutboundSms
 from smsgw.service.ports import (
     ChargeUsage,
+    HeldReceipt,
     Job,
     JsonObject,
+    OutboundPart,
     OutboxState,
+    PartReceipt,
     PhoneHistory,
     PhoneProfile,
     StoredCharge,
@@ -683,6 +686,116 @@ class PostgresTx:
             as_utc(before),
             limit,
         )
+
+    # --- delivery receipts per part --------------------------------------------------
+
+    async def record_outbound_part(
+        self, outbox_id: str, part: int, parts: int, message_id: str, now: datetime
+    ) -> None:
+        await self._execute(
+            "INSERT INTO outbox_parts (outbox_id, part, parts, message_id, state, sent_at)"
+            " VALUES ($1, $2, $3, $4, 'sent', $5) ON CONFLICT (outbox_id, part) DO UPDATE SET"
+            " parts = EXCLUDED.parts, message_id = EXCLUDED.message_id, state = 'sent',"
+            " sent_at = EXCLUDED.sent_at, receipt_at = NULL",
+            outbox_id,
+            part,
+            parts,
+            message_id,
+            as_utc(now),
+        )
+
+    async def record_part_receipt(
+        self, operator_id: str, message_ids: Sequence[str], state: OutboxState, now: datetime
+    ) -> PartReceipt | None:
+        if not message_ids:
+            return None
+        # message ids recycle on some SMSCs: the receipt belongs to the latest send. The
+        # reply's row is locked first, so two parts' receipts settle it one at a time.
+        found = await self._one(
+            "SELECT p.outbox_id, p.part, p.parts, o.state AS reply_state FROM outbox_parts p"
+            " JOIN outbox o ON o.outbox_id = p.outbox_id"
+            " WHERE o.operator_id = $1 AND p.message_id = ANY($2::text[])"
+            " ORDER BY p.sent_at DESC LIMIT 1 FOR UPDATE OF o",
+            operator_id,
+            list(message_ids),
+        )
+        if found is None:
+            return None
+        outbox_id = found["outbox_id"]
+        await self._execute(
+            "UPDATE outbox_parts SET state = $1, receipt_at = $2"
+            # the first final receipt of a part stands; a repeat changes nothing
+            " WHERE outbox_id = $3 AND part = $4 AND state = 'sent'",
+            str(state),
+            as_utc(now),
+            outbox_id,
+            found["part"],
+        )
+        states = [
+            row["state"]
+            for row in await self._all(
+                "SELECT state FROM outbox_parts WHERE outbox_id = $1", outbox_id
+            )
+        ]
+        before = OutboxState(found["reply_state"])
+        after = rows.reply_state_of(states, found["parts"])
+        if after is None or before in (OutboxState.DELIVERED, OutboxState.FAILED):
+            return PartReceipt(outbox_id, operator_id, before, settled=False)
+        # a reply still being sent keeps being sent; mark_outbound_sent keeps this state
+        await self._execute(
+            "UPDATE outbox SET state = $1, receipt_state = $1, receipt_at = $2,"
+            " finished_at = coalesce(finished_at, $2) WHERE outbox_id = $3",
+            str(after),
+            as_utc(now),
+            outbox_id,
+        )
+        return PartReceipt(outbox_id, operator_id, after, settled=True)
+
+    async def outbound_parts(self, outbox_id: str) -> Sequence[OutboundPart]:
+        found = await self._all(
+            "SELECT * FROM outbox_parts WHERE outbox_id = $1 ORDER BY part", outbox_id
+        )
+        return [rows.part_from_row(row, _time) for row in found]
+
+    async def hold_receipt(
+        self,
+        operator_id: str,
+        message_id: str,
+        state: OutboxState,
+        received_at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        await self._execute(
+            "INSERT INTO held_receipts (operator_id, message_id, state, received_at, expires_at)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            operator_id,
+            message_id,
+            str(state),
+            as_utc(received_at),
+            as_utc(expires_at),
+        )
+
+    async def held_receipts_for(
+        self, operator_id: str, message_ids: Sequence[str]
+    ) -> Sequence[HeldReceipt]:
+        found = await self._all(
+            "SELECT * FROM held_receipts WHERE operator_id = $1"
+            " AND message_id = ANY($2::text[]) ORDER BY received_at, id",
+            operator_id,
+            list(message_ids),
+        )
+        return [rows.held_receipt_from_row(row, _time) for row in found]
+
+    async def held_receipts(self, limit: int) -> Sequence[HeldReceipt]:
+        # two nodes sweeping at once take different receipts
+        found = await self._all(
+            "SELECT * FROM held_receipts ORDER BY received_at, id LIMIT $1 FOR UPDATE SKIP LOCKED",
+            limit,
+        )
+        return [rows.held_receipt_from_row(row, _time) for row in found]
+
+    async def drop_held_receipt(self, receipt_id: int) -> None:
+        await self._execute("DELETE FROM held_receipts WHERE id = $1", receipt_id)
 
 
 def _session_values(session: ParkingSession) -> tuple[object, ...]:

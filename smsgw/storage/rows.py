@@ -7,7 +7,7 @@ an aware datetime), so each decoder takes the backend's `TimeDecoder`.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -20,9 +20,11 @@ from smsgw.domain.money import Money
 from smsgw.domain.parking import ParkingSession, SessionState
 from smsgw.service.messages import InboundSms, OutboundSms
 from smsgw.service.ports import (
+    HeldReceipt,
     Job,
     JobKind,
     JsonObject,
+    OutboundPart,
     OutboxState,
     PhoneProfile,
     StoredCharge,
@@ -208,3 +210,36 @@ def store_figures(
 def _owner_money(key: str, minor: int) -> tuple[str, Money]:
     account = Account.from_key(key)
     return account.owner, Money(int(minor), account.currency)
+
+
+def part_from_row(row: Row, decode: TimeDecoder) -> OutboundPart:
+    receipt_at = row["receipt_at"]
+    return OutboundPart(
+        outbox_id=row["outbox_id"],
+        part=row["part"],
+        parts=row["parts"],
+        message_id=row["message_id"],
+        state=OutboxState(row["state"]),
+        sent_at=decode(row["sent_at"]),
+        receipt_at=None if receipt_at is None else decode(receipt_at),
+    )
+
+
+def held_receipt_from_row(row: Row, decode: TimeDecoder) -> HeldReceipt:
+    return HeldReceipt(
+        id=row["id"],
+        operator_id=row["operator_id"],
+        message_id=row["message_id"],
+        state=OutboxState(row["state"]),
+        received_at=decode(row["received_at"]),
+        expires_at=decode(row["expires_at"]),
+    )
+
+
+def reply_state_of(part_states: Sequence[str], parts: int) -> OutboxState | None:
+    """What the parts' receipts say of the whole reply: FAILED when any part failed,
+    DELIVERED when all `parts` were delivered, else None (not final yet)."""
+    if OutboxState.FAILED in part_states:
+        return OutboxState.FAILED
+    delivered = sum(1 for state in part_states if state == OutboxState.DELIVERED)
+    return OutboxState.DELIVERED if delivered >= parts else None

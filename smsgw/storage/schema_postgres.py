@@ -162,9 +162,39 @@ _RETENTION = (
     "CREATE INDEX outbox_finished ON outbox (created_at) WHERE state <> 'pending'",
 )
 
+# Delivery receipts per part of a reply, and receipts that came before the
+# submit_sm_resp carrying their message id (held until it comes, or until they expire).
+_RECEIPTS = (
+    """
+    CREATE TABLE outbox_parts (
+        outbox_id TEXT NOT NULL REFERENCES outbox (outbox_id),
+        part INTEGER NOT NULL,
+        parts INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        sent_at TIMESTAMPTZ NOT NULL,
+        receipt_at TIMESTAMPTZ,
+        PRIMARY KEY (outbox_id, part)
+    )
+    """,
+    "CREATE INDEX outbox_parts_message ON outbox_parts (message_id)",
+    """
+    CREATE TABLE held_receipts (
+        id BIGSERIAL PRIMARY KEY,
+        operator_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        received_at TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL
+    )
+    """,
+    "CREATE INDEX held_receipts_message ON held_receipts (operator_id, message_id)",
+)
+
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial", _INITIAL),
     Migration(2, "phone_history", _PHONE_HISTORY),
     Migration(3, "retention", _RETENTION),
+    Migration(4, "receipts", _RECEIPTS),
 )
 check_ordered(POSTGRES_MIGRATIONS)

@@ -164,9 +164,39 @@ _RETENTION = (
     "CREATE INDEX outbox_finished ON outbox (created_at) WHERE state <> 'pending'",
 )
 
+# Delivery receipts per part of a reply, and receipts that came before the
+# submit_sm_resp carrying their message id (held until it comes, or until they expire).
+_RECEIPTS = (
+    """
+    CREATE TABLE outbox_parts (
+        outbox_id TEXT NOT NULL REFERENCES outbox (outbox_id),
+        part INTEGER NOT NULL,
+        parts INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        receipt_at TEXT,
+        PRIMARY KEY (outbox_id, part)
+    ) STRICT
+    """,
+    "CREATE INDEX outbox_parts_message ON outbox_parts (message_id)",
+    """
+    CREATE TABLE held_receipts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        operator_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    ) STRICT
+    """,
+    "CREATE INDEX held_receipts_message ON held_receipts (operator_id, message_id)",
+)
+
 SQLITE_MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial", _INITIAL),
     Migration(2, "phone_history", _PHONE_HISTORY),
     Migration(3, "retention", _RETENTION),
+    Migration(4, "receipts", _RECEIPTS),
 )
 check_ordered(SQLITE_MIGRATIONS)

@@ -22,9 +22,12 @@ from smsgw.domain.parking import ParkingSession, SessionState, extend_example
 from smsgw.service.messages import InboundSms, OutboundSms
 from smsgw.service.ports import (
     ChargeUsage,
+    HeldReceipt,
     Job,
     JsonObject,
+    OutboundPart,
     OutboxState,
+    PartReceipt,
     PhoneHistory,
     PhoneProfile,
     StoredCharge,
@@ -637,6 +640,98 @@ class SqliteTx:
             (utc_text(before), limit),
         )
         return cursor.rowcount
+
+    # --- delivery receipts per part --------------------------------------------------
+
+    async def record_outbound_part(
+        self, outbox_id: str, part: int, parts: int, message_id: str, now: datetime
+    ) -> None:
+        self._execute(
+            "INSERT INTO outbox_parts (outbox_id, part, parts, message_id, state, sent_at)"
+            " VALUES (?, ?, ?, ?, 'sent', ?) ON CONFLICT (outbox_id, part) DO UPDATE SET"
+            " parts = excluded.parts, message_id = excluded.message_id, state = 'sent',"
+            " sent_at = excluded.sent_at, receipt_at = NULL",
+            (outbox_id, part, parts, message_id, utc_text(now)),
+        )
+
+    async def record_part_receipt(
+        self, operator_id: str, message_ids: Sequence[str], state: OutboxState, now: datetime
+    ) -> PartReceipt | None:
+        if not message_ids:
+            return None
+        marks = ", ".join("?" * len(message_ids))
+        # message ids recycle on some SMSCs: the receipt belongs to the latest send
+        found = self._one(
+            "SELECT p.outbox_id, p.part, p.parts, o.state AS reply_state FROM outbox_parts p"
+            " JOIN outbox o ON o.outbox_id = p.outbox_id"
+            f" WHERE o.operator_id = ? AND p.message_id IN ({marks})"
+            " ORDER BY p.sent_at DESC LIMIT 1",
+            (operator_id, *message_ids),
+        )
+        if found is None:
+            return None
+        outbox_id = found["outbox_id"]
+        self._execute(
+            # the first final receipt of a part stands; a repeat changes nothing
+            "UPDATE outbox_parts SET state = ?, receipt_at = ? WHERE outbox_id = ? AND part = ?"
+            " AND state = 'sent'",
+            (str(state), utc_text(now), outbox_id, found["part"]),
+        )
+        states = [
+            row["state"]
+            for row in self._all("SELECT state FROM outbox_parts WHERE outbox_id = ?", (outbox_id,))
+        ]
+        before = OutboxState(found["reply_state"])
+        after = rows.reply_state_of(states, found["parts"])
+        if after is None or before in (OutboxState.DELIVERED, OutboxState.FAILED):
+            return PartReceipt(outbox_id, operator_id, before, settled=False)
+        # a reply still being sent keeps being sent; mark_outbound_sent keeps this state
+        self._execute(
+            "UPDATE outbox SET state = ?, receipt_state = ?, receipt_at = ?,"
+            " finished_at = coalesce(finished_at, ?) WHERE outbox_id = ?",
+            (str(after), str(after), utc_text(now), utc_text(now), outbox_id),
+        )
+        return PartReceipt(outbox_id, operator_id, after, settled=True)
+
+    async def outbound_parts(self, outbox_id: str) -> Sequence[OutboundPart]:
+        found = self._all(
+            "SELECT * FROM outbox_parts WHERE outbox_id = ? ORDER BY part", (outbox_id,)
+        )
+        return [rows.part_from_row(row, _time) for row in found]
+
+    async def hold_receipt(
+        self,
+        operator_id: str,
+        message_id: str,
+        state: OutboxState,
+        received_at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        self._execute(
+            "INSERT INTO held_receipts (operator_id, message_id, state, received_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (operator_id, message_id, str(state), utc_text(received_at), utc_text(expires_at)),
+        )
+
+    async def held_receipts_for(
+        self, operator_id: str, message_ids: Sequence[str]
+    ) -> Sequence[HeldReceipt]:
+        if not message_ids:
+            return []
+        marks = ", ".join("?" * len(message_ids))
+        found = self._all(
+            "SELECT * FROM held_receipts WHERE operator_id = ?"
+            f" AND message_id IN ({marks}) ORDER BY received_at, id",
+            (operator_id, *message_ids),
+        )
+        return [rows.held_receipt_from_row(row, _time) for row in found]
+
+    async def held_receipts(self, limit: int) -> Sequence[HeldReceipt]:
+        found = self._all("SELECT * FROM held_receipts ORDER BY received_at, id LIMIT ?", (limit,))
+        return [rows.held_receipt_from_row(row, _time) for row in found]
+
+    async def drop_held_receipt(self, receipt_id: int) -> None:
+        self._execute("DELETE FROM held_receipts WHERE id = ?", (receipt_id,))
 
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, cast, runtime_checkable
 
 import structlog
 from aiohttp import web
@@ -99,6 +99,13 @@ class GatewayApi(Protocol):
         sessions), read at scrape time."""
 
 
+@runtime_checkable
+class OutboxViewer(Protocol):
+    """An API that also shows a reply's parts and their receipts (GET /v1/outbox/…)."""
+
+    async def outbox_view(self, outbox_id: str) -> Mapping[str, object] | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class HttpOptions:
     links: Mapping[str, HttpLink]  # HTTP link id (the {link} in MO and DLR paths) → link
@@ -143,6 +150,7 @@ def create_app(
         plate_everywhere=api.plate_everywhere,
         phone_history=api.phone_history,
         store_figures=api.store_figures,
+        outbox_view=api.outbox_view if isinstance(api, OutboxViewer) else None,
     ).add_routes(app)
     return app
 

@@ -9,6 +9,8 @@
     GET /v1/phones/{msisdn}     token: the phone's running sessions and parking account
     GET /v1/phones/{msisdn}/history?limit=N&before=C   token: its history, newest first
     GET /ops/                   open: the support page (static; its data needs the token)
+    GET /v1/outbox/{outbox_id}  token: a reply's state and each part's message id and
+                                receipt state (404 for an unknown id)
 
 The token is sent as `Authorization: Bearer <token>`. With no token configured every
 endpoint but /health refuses, so an unconfigured gateway never exposes plates or phones.
@@ -29,6 +31,7 @@ from smsgw.domain.errors import UnknownZoneError
 from smsgw.observability import Metrics
 from smsgw.service.ports import StoreFigures
 from smsgw.transport.http_common import (
+    HttpError,
     InvalidFieldError,
     MissingFieldError,
     NotReadyError,
@@ -41,6 +44,12 @@ from smsgw.transport.ops_page import add_ops_page_routes
 
 log = structlog.get_logger(__name__)
 
+
+class OutboxNotFoundError(HttpError):
+    status = 404
+    code = "unknown_outbox_id"
+
+
 Clock = Callable[[], datetime]
 PlateStatus = Callable[[str, str, datetime], Awaitable[Mapping[str, object] | None]]
 PhoneOverview = Callable[[str], Awaitable[Mapping[str, object]]]
@@ -51,6 +60,7 @@ ReadFigures = Callable[[], Awaitable[StoreFigures]]
 
 MAX_HISTORY_LIMIT = 200
 DEFAULT_HISTORY_LIMIT = 50
+OutboxView = Callable[[str], Awaitable[Mapping[str, object] | None]]
 
 BEARER = "bearer "
 LINK_UP = "up"
@@ -110,7 +120,9 @@ class OpsEndpoints:
         plate_everywhere: PlateEverywhere,
         phone_history: PhoneHistory,
         store_figures: ReadFigures,
+        outbox_view: OutboxView | None = None,
     ) -> None:
+        self.outbox_view = outbox_view
         self.api_token = api_token
         self.metrics = metrics
         self.plate_rules = plate_rules
@@ -130,6 +142,8 @@ class OpsEndpoints:
         app.router.add_get("/v1/phones/{msisdn}", self.phone)
         app.router.add_get("/v1/phones/{msisdn}/history", self.history)
         add_ops_page_routes(app)
+        if self.outbox_view is not None:
+            app.router.add_get("/v1/outbox/{outbox_id}", self.outbox)
 
     def _authorise(self, request: web.Request) -> None:
         if not bearer_token_matches(request.headers.get("Authorization"), self.api_token):
@@ -215,6 +229,14 @@ class OpsEndpoints:
         except ValueError as error:  # a cursor this gateway did not hand out
             raise InvalidFieldError(str(error)) from None
         return json_response(page)
+
+    async def outbox(self, request: web.Request) -> web.Response:
+        self._authorise(request)
+        assert self.outbox_view is not None  # the route exists only with a view
+        view = await self.outbox_view(request.match_info["outbox_id"])
+        if view is None:
+            raise OutboxNotFoundError("no reply has that outbox id")
+        return json_response(view)
 
     def _canonical_plate(self, raw: str) -> str:
         checked = self.plate_rules.check(raw)

@@ -65,6 +65,7 @@ FAILURES_PER_WARNING = 10
 
 DeliverHandler = Callable[[DeliverSm | DataSm], Awaitable[int]]
 ReceiptHandler = Callable[[DeliveryReceiptReceived], Awaitable[int]]
+AnswerHandler = Callable[[int, SubmitSmResp], Awaitable[None]]
 
 
 class BindMode(Enum):
@@ -360,11 +361,15 @@ class EsmeLink:
         (response,) = await self.submit_message([pdu])
         return response
 
-    async def submit_message(self, parts: Sequence[SubmitSm]) -> list[SubmitSmResp]:
+    async def submit_message(
+        self, parts: Sequence[SubmitSm], on_answer: AnswerHandler | None = None
+    ) -> list[SubmitSmResp]:
         """Submit the parts of one message back to back; answers in the same order.
 
         The throughput cap counts every part. Raises `LinkError` subclasses for parts that
-        got no answer (timeout, link lost) or when the link is closed.
+        got no answer (timeout, link lost) or when the link is closed. `on_answer(index,
+        resp)` is awaited for each part as soon as its final answer comes, before the
+        other parts' (a receipt may follow a resp at once).
         """
         if not parts:
             return []
@@ -384,7 +389,10 @@ class EsmeLink:
                 future.add_done_callback(_consume_result)
             raise
         results = await asyncio.gather(
-            *(self._settle(part, future) for part, future in zip(parts, futures, strict=True)),
+            *(
+                self._settle(part, future, index, on_answer)
+                for index, (part, future) in enumerate(zip(parts, futures, strict=True))
+            ),
             return_exceptions=True,
         )
         for result in results:
@@ -392,7 +400,19 @@ class EsmeLink:
                 raise result
         return [result for result in results if isinstance(result, SubmitSmResp)]
 
-    async def _settle(self, part: SubmitSm, future: asyncio.Future[Pdu]) -> SubmitSmResp:
+    async def _settle(
+        self,
+        part: SubmitSm,
+        future: asyncio.Future[Pdu],
+        index: int = 0,
+        on_answer: AnswerHandler | None = None,
+    ) -> SubmitSmResp:
+        answer = await self._settle_throttled(part, future)
+        if on_answer is not None:
+            await on_answer(index, answer)
+        return answer
+
+    async def _settle_throttled(self, part: SubmitSm, future: asyncio.Future[Pdu]) -> SubmitSmResp:
         response = await future
         resends = 0
         while (

@@ -12,7 +12,6 @@ of link, sender, receiver and text (see `dedup_key_for`).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
 from collections import OrderedDict
@@ -24,18 +23,17 @@ import structlog
 
 from smsgw.observability import mask_msisdn
 from smsgw.service.messages import InboundSms
-from smsgw.service.ports import OutboxState
-from smsgw.smpp.constants import CommandStatus, MessageState, Tag
+from smsgw.smpp.constants import CommandStatus, Tag
 from smsgw.smpp.events import DeliveryReceiptReceived
 from smsgw.smpp.pdu import DataSm, DeliverSm
 from smsgw.smpp.reassembly import ConcatInfo, Reassembler, concat_from_sar, read_user_data
 from smsgw.smpp.text import decode_text
 from smsgw.smpp.tlv import get_bytes, get_int
+from smsgw.transport.smpp_receipts import AcceptReceipt, answer_receipt
 
 log = structlog.get_logger(__name__)
 
 AcceptMo = Callable[[InboundSms], Awaitable[bool]]
-AcceptReceipt = Callable[[str, str, OutboxState], Awaitable[bool]]
 Clock = Callable[[], datetime]
 
 # A redelivery of the same text within this many seconds is the same message.
@@ -59,15 +57,6 @@ class _Recent:
     generation: int  # the link's connection count when it came
     repeats: int = 0
     answer_uncertain: bool = False  # answered late or not with ESME_ROK
-
-
-_RECEIPT_STATES = {
-    MessageState.DELIVERED: OutboxState.DELIVERED,
-    MessageState.EXPIRED: OutboxState.FAILED,
-    MessageState.DELETED: OutboxState.FAILED,
-    MessageState.UNDELIVERABLE: OutboxState.FAILED,
-    MessageState.REJECTED: OutboxState.FAILED,
-}
 
 
 def dedup_key_for(link_id: str, sender: str, receiver: str, text: str, first_seen: float) -> str:
@@ -144,20 +133,9 @@ class SmppInbound:
     async def on_receipt(self, event: DeliveryReceiptReceived) -> int:
         if self.draining:
             return CommandStatus.ESME_RX_T_APPN
-        message_id = event.message_id
-        state = _outbox_state(event)
-        if not message_id or state is None:
-            return CommandStatus.ESME_ROK  # an intermediate or unreadable receipt: nothing to do
-        try:
-            for candidate in _id_forms(message_id):
-                if await self.accept_receipt(self.operator_id, candidate, state):
-                    break
-            else:
-                log.info("receipt.unmatched", link=self.link_id, message_id=message_id)
-        except Exception:
-            log.exception("receipt.not_stored", link=self.link_id)
-            return CommandStatus.ESME_RX_T_APPN
-        return CommandStatus.ESME_ROK
+        return await answer_receipt(
+            event, link_id=self.link_id, operator_id=self.operator_id, accept=self.accept_receipt
+        )
 
     def expire_parts(self, now: datetime) -> int:
         """Drop incomplete concatenated MOs past their timeout; returns how many."""
@@ -235,27 +213,3 @@ def _sar(pdu: DeliverSm | DataSm) -> ConcatInfo | None:
         get_int(pdu.tlvs, Tag.SAR_TOTAL_SEGMENTS),
         get_int(pdu.tlvs, Tag.SAR_SEGMENT_SEQNUM),
     )
-
-
-def _outbox_state(event: DeliveryReceiptReceived) -> OutboxState | None:
-    state = event.message_state
-    if state is None and event.text is not None:
-        state = event.text.state
-    if state is None:
-        return None
-    try:
-        return _RECEIPT_STATES.get(MessageState(state))
-    except ValueError:
-        return None  # a state number outside SMPP 3.4's table
-
-
-def _id_forms(message_id: str) -> list[str]:
-    """The id as written, then its other base: SMSCs answer submit_sm in hex and write
-    receipts in decimal, or the other way round."""
-    forms = [message_id]
-    if message_id.isdigit():
-        number = int(message_id)
-        forms += [format(number, "x"), format(number, "X")]
-    with contextlib.suppress(ValueError):
-        forms.append(str(int(message_id, 16)))
-    return list(dict.fromkeys(forms))

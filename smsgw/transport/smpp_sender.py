@@ -5,12 +5,12 @@ from __future__ import annotations
 import itertools
 
 from smsgw.service.messages import OutboundSms
-from smsgw.service.ports import PermanentSendError, SendError
+from smsgw.service.ports import PartAccepted, PermanentSendError, SendError
 from smsgw.smpp.constants import ESM_UDHI, RD_RECEIPT_ALWAYS, CommandStatus, Tag
 from smsgw.smpp.pdu import SubmitSm, SubmitSmResp
 from smsgw.smpp.segmentation import Method, Segment, segment
 from smsgw.smpp.tlv import set_bytes, set_int
-from smsgw.transport.smpp_client import EsmeLink
+from smsgw.transport.smpp_client import AnswerHandler, EsmeLink
 from smsgw.transport.smpp_protocol import LinkError
 
 # Answers after which the same submit may well succeed later.
@@ -32,7 +32,8 @@ TON_INTERNATIONAL = 1
 
 
 class SmppSender:
-    """Sends replies through one operator's `EsmeLink`, asking for delivery receipts."""
+    """Sends replies through one operator's `EsmeLink`, asking for delivery receipts
+    (a `PartwiseSender`: every part's message id is reported)."""
 
     def __init__(self, link: EsmeLink, *, method: Method = "udh", ref16: bool = False) -> None:
         self.link = link
@@ -41,9 +42,19 @@ class SmppSender:
         self._references = itertools.count(1)
 
     async def send(self, sms: OutboundSms) -> str:
+        return await self._submit(sms, None)
+
+    async def send_parts(self, sms: OutboundSms, on_part: PartAccepted) -> str:
+        """As `send`, reporting each accepted part's message id as its resp comes: the
+        SMSC may send that part's receipt right behind it, before the other parts'
+        resps (or on the receiver bind, ahead of the resp on the transmitter bind)."""
+        return await self._submit(sms, on_part)
+
+    async def _submit(self, sms: OutboundSms, on_part: PartAccepted | None) -> str:
         parts = [self._submit_sm(sms, part) for part in self._segments(sms.text)]
+        on_answer = None if on_part is None else _reporting(on_part, len(parts))
         try:
-            answers = await self.link.submit_message(parts)
+            answers = await self.link.submit_message(parts, on_answer)
         except LinkError as error:
             raise SendError(f"no answer from the SMSC: {error}") from error
         return _first_message_id(answers)
@@ -73,6 +84,14 @@ class SmppSender:
         if part.message_payload is not None:
             set_bytes(pdu.tlvs, Tag.MESSAGE_PAYLOAD, part.message_payload)
         return pdu
+
+
+def _reporting(on_part: PartAccepted, parts: int) -> AnswerHandler:
+    async def on_answer(index: int, answer: SubmitSmResp) -> None:
+        if answer.command_status == CommandStatus.ESME_ROK and answer.message_id:
+            await on_part(index + 1, parts, answer.message_id)
+
+    return on_answer
 
 
 def _ton_of(address: str) -> int:

@@ -30,9 +30,7 @@ def _write(directory: Path, raw: dict[str, Any], *, operators: bool = True) -> P
     return path
 
 
-def _check(
-    path: Path, capsys: pytest.CaptureFixture[str], *, demo: bool = True
-) -> tuple[int, str]:
+def _check(path: Path, capsys: pytest.CaptureFixture[str], *, demo: bool = True) -> tuple[int, str]:
     # --demo: these tests are about the structure; config.toml holds the demo's secrets
     code = main(["check-config", "--config", str(path), *(["--demo"] if demo else [])])
     captured = capsys.readouterr()

@@ -166,7 +166,7 @@ TABLE: list[tuple[Pdu, bytes]] = [
     (DeliverSmResp(4), frame(C.DELIVER_SM_RESP, "00", sequence=4)),
     (
         DeliverSmResp(4, CommandStatus.ESME_RX_T_APPN),
-        frame(C.DELIVER_SM_RESP, "", status=0x64, sequence=4),
+        frame(C.DELIVER_SM_RESP, "00", status=0x64, sequence=4),
     ),
     (
         DataSm(

@@ -181,9 +181,16 @@ def test_impossible_command_length_is_fatal(pair: SessionPair, length: int) -> N
     (event,) = events
     assert isinstance(event, ProtocolError) and event.fatal
     assert isinstance(event.error, InvalidCommandLength)
-    (nack,) = pdus_in(pair.smsc.data_to_send())
-    assert isinstance(nack, GenericNack)
-    assert nack.command_status == CommandStatus.ESME_RINVCMDLEN
+    answered = pdus_in(pair.smsc.data_to_send())
+    if pair.bytewise:
+        # refused at its fourth octet, before the sequence number came: a nack would
+        # have to carry 0, outside 3.4's 1..0x7FFFFFFF, so the session just closes
+        assert answered == []
+    else:
+        (nack,) = answered
+        assert isinstance(nack, GenericNack)
+        assert nack.command_status == CommandStatus.ESME_RINVCMDLEN
+        assert nack.sequence_number == 3
     assert pair.smsc.closed
     assert pair.smsc.receive_data(encode(EnquireLink(sequence_number=1)), 0.0) == []
     assert pair.smsc.data_to_send() == b""

@@ -28,6 +28,8 @@ DATA_TABLES = (
     "outbox",
     "jobs",
     "callback_nonces",
+    "outbox_parts",
+    "held_receipts",
 )
 
 
