@@ -65,6 +65,8 @@ class RunningGateway:
         await self.http_runner.cleanup()
         await self.service.stop()
         await asyncio.gather(*(link.close() for link in self.links.values()))
+        # after the unbinds: each intake records that its bind went down now
+        await asyncio.gather(*(inbound.close() for inbound in self.inbound))
         await self.client_session.close()
         await self.store.close()
         log.info("gateway.stopped")
@@ -138,7 +140,7 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
     for link in config.links:
         sender: MtSender
         if link.kind == "smpp":
-            esme, intake = _smpp_link(link, service.gateway, clock, metrics)
+            esme, intake = _smpp_link(link, config, store, service.gateway, clock, metrics)
             links[link.id] = esme
             inbound.append(intake)
             sender = SmppSender(esme)
@@ -155,6 +157,8 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
     await service.start()
     for esme in links.values():
         await esme.start()
+    for intake in inbound:
+        intake.start()
     log.info("gateway.started", http_port=http_port, node=node_id(config), leases_taken_back=freed)
     return RunningGateway(
         config, store, service, metrics, runner, http_port, session, links, inbound
@@ -172,14 +176,23 @@ def _http_options(config: AppConfig) -> HttpOptions:
 
 
 def _smpp_link(
-    link: LinkSettings, gateway: Gateway, clock: Clock, metrics: Metrics
+    link: LinkSettings,
+    app: AppConfig,
+    store: Store,
+    gateway: Gateway,
+    clock: Clock,
+    metrics: Metrics,
 ) -> tuple[EsmeLink, SmppInbound]:
     inbound = SmppInbound(
         link_id=link.id,
         operator_id=link.operator,
-        accept_mo=gateway.accept_mo,
+        store=store,
+        admission=gateway,
         accept_receipt=gateway.accept_receipt,
+        short_numbers=app.gateway.all_short_numbers,
         clock=clock.now,
+        parts_timeout=float(app.gateway.mo_parts_timeout_seconds),
+        metrics=metrics,
     )
     config = EsmeLinkConfig(
         host=link.host,
@@ -194,6 +207,7 @@ def _smpp_link(
             window_size=link.window, enquire_link_interval=link.enquire_link_seconds
         ),
         segments_per_second=link.segments_per_second,
+        mo_in_flight=link.mo_in_flight,
     )
 
     def on_state(state: LinkState) -> None:
@@ -204,6 +218,7 @@ def _smpp_link(
     )
     # a reconnect is what makes an SMSC redeliver: the MO intake needs to know of it
     inbound.connection_generation = lambda: esme.stats.connects
+    inbound.is_bound = lambda: esme.state is LinkState.BOUND
     return esme, inbound
 
 

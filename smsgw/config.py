@@ -32,6 +32,15 @@ class GatewaySettings:
     confirmation_timeout_minutes: int = 15
     plate_formats: tuple[str, ...] = ("ru", "kz")
     max_hours: int = 24
+    # more numbers the deployment answers on (SMPP MO to any other number are refused)
+    short_numbers: tuple[str, ...] = ()
+    # a long MO whose parts have not all come this long after the first is dropped and
+    # its sender told so
+    mo_parts_timeout_seconds: int = 300
+
+    @property
+    def all_short_numbers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.short_number, *self.short_numbers)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +78,8 @@ class LinkSettings:
     sendsms_url: str = ""
     username: str = ""
     smsc: str = ""
+    # deliver_sm handled at once on this link; beyond it the link stops reading
+    mo_in_flight: int = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +170,18 @@ def _gateway(table: Mapping[str, Any]) -> GatewaySettings:
         ),
         plate_formats=tuple(formats),
         max_hours=_int(table, "max_hours", where, 24, 1, 24 * 31),
+        short_numbers=_short_numbers(table, where),
+        mo_parts_timeout_seconds=_int(table, "mo_parts_timeout_seconds", where, 300, 10, 86400),
     )
+
+
+def _short_numbers(table: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    numbers = table.get("short_numbers", [])
+    if not isinstance(numbers, list) or not all(
+        isinstance(number, str) and number.isdigit() for number in numbers
+    ):
+        raise ConfigError(f"{where}.short_numbers", "must be a list of numbers written as digits")
+    return tuple(numbers)
 
 
 def _http(table: Mapping[str, Any]) -> HttpSettings:
@@ -225,6 +247,7 @@ def _link(item: object, where: str, operators: Mapping[str, OperatorPolicy]) -> 
         sendsms_url=_str(item, "sendsms_url", where, ""),
         username=_str(item, "username", where, ""),
         smsc=_str(item, "smsc", where, ""),
+        mo_in_flight=_int(item, "mo_in_flight", where, 64, 1, 10_000),
     )
     _check_link(link, where)
     return link

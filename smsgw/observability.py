@@ -205,6 +205,13 @@ class Metrics:
             buckets=_HTTP_BUCKETS,
             registry=registry,
         )
+        self.smpp_mo_refused = Counter(
+            "smpp_mo_refused",
+            "SMPP MO not taken as a new text: redelivery_dropped, bad_sender, bad_receiver,"
+            " incomplete (parts expired)",
+            ["link", "reason"],
+            registry=registry,
+        )
 
     def count_charge(self, operator: str, stage: str) -> None:
         """Count one charge reaching `stage` (one of CHARGE_STAGES)."""

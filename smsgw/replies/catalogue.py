@@ -52,6 +52,7 @@ SHARED_REPLY_FACTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "confirm.nothing_pending": (),
         "confirm.in_progress": ("amount",),
         "error.temporary": (),
+        "mo.incomplete": (),
     }
 )
 

@@ -28,6 +28,9 @@ DATA_TABLES = (
     "outbox",
     "jobs",
     "callback_nonces",
+    "smpp_binds",
+    "smpp_mo",
+    "smpp_mo_parts",
 )
 
 

@@ -35,7 +35,7 @@ async def test_reopening_keeps_the_data_and_migrates_nothing(backend: Backend) -
         await raw.close()
 
     assert [c.id for c in claimed] == [stored]
-    assert versions == [(1, "initial")]
+    assert versions == [(m.version, m.name) for m in SQLITE_MIGRATIONS]
 
 
 def test_running_the_sqlite_migrations_again_is_a_no_op(tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ async def test_two_nodes_starting_at_once_migrate_a_fresh_schema_once(
     finally:
         await _drop(place)
 
-    assert [row["version"] for row in versions] == [1]
+    assert [row["version"] for row in versions] == [m.version for m in POSTGRES_MIGRATIONS]
     assert again == 0
     assert {row["table_name"] for row in in_schema} >= {*DATA_TABLES, "schema_version"}
 
