@@ -63,7 +63,7 @@ AcceptReceipt = Callable[[str, str, OutboxState], Awaitable[bool]]
 Clock = Callable[[], datetime]
 AdmitUnit = Callable[[Tx], Awaitable[StoredInbound | None]]
 
-# How long a redelivery window is kept (HTTP MO keys use it too).
+# The window of `dedup_key_for`, the key HTTP MO endpoints use.
 REDELIVERY_WINDOW_SECONDS = 600
 # How often the intake records that its bind is alive and looks for stale parts.
 TICK_SECONDS: Final = 1.0

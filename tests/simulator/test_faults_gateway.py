@@ -181,9 +181,9 @@ async def test_refused_bind_makes_the_link_back_off(rig: Rig) -> None:
 
 async def test_the_same_deliver_sm_on_one_bind_is_the_driver_texting_again(rig: Rig) -> None:
     # This used to be "a duplicate deliver_sm is processed once". An SMSC sends a message
-    # again only when it did not get its answer, and then on a new bind (see
-    # docs/ and README: redelivery); on the same bind each copy is a text of its own and
-    # is answered. The driver still pays once: the repeats find the payment pending.
+    # again only when it did not get its answer, and then on a new bind (README, "Running
+    # the gateway"); on the same bind each copy is a text of its own and is answered.
+    # The driver still pays once: the repeats find the payment pending.
     rig.smsc.faults = Faults(mo_duplicates=2)
     await rig.text(DRIVER, "1001*A123BC77*1")
     await rig.settle()
