@@ -151,6 +151,7 @@ class SmppInbound:
         # this intake's life: bind ids must differ from those of any earlier process
         self._life = secrets.token_hex(8)
         self._recorded_bind: str | None = None  # the bind the timer last recorded up
+        self._known_bind: str | None = None  # the bind an MO last recorded
         self._pruned_at: datetime | None = None
         self._timer: asyncio.Task[None] | None = None
 
@@ -171,12 +172,17 @@ class SmppInbound:
             self._refused(pdu, refusal)
             return refusal
         outcome = _Outcome()
-        unit = partial(self._admit, pdu, self.clock(), self.bind_id, outcome)
+        bind_id = self.bind_id
+        # the bind's row must exist before an MO refers to it; later MOs leave it to the
+        # timer, so they do not all queue for that one row's lock
+        first_on_bind = bind_id != self._known_bind
+        unit = partial(self._admit, pdu, self.clock(), bind_id, first_on_bind, outcome)
         try:
             await self.admission.admit_mo(unit)
         except Exception:
             log.exception("mo.not_stored", link=self.link_id, sender=mask_msisdn(pdu.source_addr))
             return CommandStatus.ESME_RX_T_APPN
+        self._known_bind = bind_id
         if outcome.redelivery:
             log.info(
                 "mo.redelivery_dropped", link=self.link_id, sender=mask_msisdn(pdu.source_addr)
@@ -185,11 +191,18 @@ class SmppInbound:
         return CommandStatus.ESME_ROK
 
     async def _admit(
-        self, pdu: DeliverSm | DataSm, now: datetime, bind_id: str, outcome: _Outcome, tx: Tx
+        self,
+        pdu: DeliverSm | DataSm,
+        now: datetime,
+        bind_id: str,
+        first_on_bind: bool,
+        outcome: _Outcome,
+        tx: Tx,
     ) -> StoredInbound | None:
         """Store the MO (or its part) and remember it, unless it is a redelivery."""
         outcome.redelivery = False
-        await tx.touch_smpp_bind(self.link_id, bind_id, now)
+        if first_on_bind:
+            await tx.touch_smpp_bind(self.link_id, bind_id, now)
         data = read_user_data(_user_data(pdu), udhi=bool(pdu.esm_class & 0x40), sar=_sar(pdu))
         digest = content_digest(pdu)
         if await self._claim_redelivery(tx, digest, bind_id, now):
