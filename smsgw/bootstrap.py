@@ -216,9 +216,9 @@ def _smpp_link(
     esme = EsmeLink(
         config, on_deliver=inbound.on_deliver, on_receipt=inbound.on_receipt, on_state=on_state
     )
-    # a reconnect is what makes an SMSC redeliver: the MO intake needs to know of it
-    inbound.connection_generation = lambda: esme.stats.connects
-    inbound.is_bound = lambda: esme.state is LinkState.BOUND
+    # a new receiving bind is what makes an SMSC redeliver: the MO intake needs to know
+    inbound.connection_generation = lambda: esme.stats.receiver_binds
+    inbound.is_bound = lambda: esme.receiving
     return esme, inbound
 
 

@@ -113,6 +113,7 @@ class LinkStats:
     throttled: int = 0
     received: int = 0
     mo_in_flight_peak: int = 0  # the most deliver_sm ever handled at once on one bind
+    receiver_binds: int = 0  # binds made that receive deliver_sm (transceiver, receiver)
     reading_paused: int = 0  # how often a bind stopped reading for back-pressure
 
 
@@ -190,6 +191,10 @@ class _Channel:
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._run())
 
+    @property
+    def receives(self) -> bool:
+        return self.bind_class is not BindTransmitter
+
     def bound_protocol(self) -> _EsmeProtocol | None:
         protocol = self.protocol
         if self.state is LinkState.BOUND and protocol is not None and not protocol.closed.done():
@@ -230,6 +235,8 @@ class _Channel:
         if protocol is None:
             return
         self.backoff.reset()
+        if self.receives:
+            self.link.stats.receiver_binds += 1
         self._set_state(LinkState.BOUND)
         await protocol.closed
         log.info("esme.disconnected", bind=self.bind_class.__name__)
@@ -364,6 +371,13 @@ class EsmeLink:
     @property
     def state(self) -> LinkState:
         return self._state
+
+    @property
+    def receiving(self) -> bool:
+        """True while the bind that receives deliver_sm is up."""
+        return any(
+            channel.receives and channel.state is LinkState.BOUND for channel in self._channels
+        )
 
     @property
     def paused(self) -> bool:

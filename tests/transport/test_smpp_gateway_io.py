@@ -122,7 +122,8 @@ class Rig:
             on_receipt=self.inbound.on_receipt,
         )
         link = self.link
-        self.inbound.connection_generation = lambda: link.stats.connects
+        self.inbound.connection_generation = lambda: link.stats.receiver_binds
+        self.inbound.is_bound = lambda: link.receiving
         self.sender = SmppSender(self.link)
         await self.link.start()
         async with asyncio.timeout(GUARD):
