@@ -16,6 +16,9 @@ SMSC's asyncio code only carries its decisions out and tests drive it directly.
   id in the other base (hex / decimal), plus receipts for ids never issued;
 - a link that closes TCP instead of answering unbind, and one that sends enquire_link
   itself at its own period.
+- hostile MO: from a sender that is no phone, to a number that is not the gateway's, a
+  flood of deliver_sm written at once (as far as the SMSC's window allows), large
+  message_payload.
 
 Counts are spent as they fire, so reading `Faults` back says what is left. A share is
 deterministic: with share p, exactly floor(n * p) of n submits are hit (error diffusion),
@@ -46,6 +49,9 @@ RECEIPT_BINDS: Final = ("any", "receiver")
 MAX_COUNT: Final = 1_000_000
 MAX_DELAY_MS: Final = 600_000
 MAX_MO_PARTS: Final = 255
+MAX_MO_FLOOD: Final = 100_000
+MAX_PAYLOAD_BYTES: Final = 65_000  # message_payload's length is 16 bits
+MAX_ADDRESS_LENGTH: Final = 20  # source_addr / destination_addr are C-Octet Strings of 21
 # A share is compared with a little slack so that 3 × (1/3) fires on the third submit.
 _SHARE_EPSILON: Final = 1e-9
 
@@ -96,6 +102,11 @@ class Faults:
     unknown_receipts: int = 0  # the next N submits also bring a receipt for an unknown id
     close_on_unbind: bool = False  # an unbind is answered by closing the connection
     enquire_link_ms: int = 0  # the SMSC sends enquire_link this often on a new bind (0: no)
+    # --- hostile MO (deliver_sm the gateway must refuse or hold back) ---
+    mo_bad_sender: str | None = None  # every MO comes from this address instead
+    mo_bad_receiver: str | None = None  # every MO goes to this number instead
+    mo_flood: int = 0  # every MO goes out this many times at once, not waiting for answers
+    mo_payload_bytes: int = 0  # every MO is padded to this many octets in message_payload
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Faults:
@@ -267,6 +278,26 @@ class FaultInjector:
 
     # --- receipts ------------------------------------------------------------------------
 
+    def mo_addresses(self, operator: str, source: str, destination: str) -> tuple[str, str]:
+        """The (source, destination) an MO goes out with: a phone's, unless faulted."""
+        faults = self._faults
+        if not faults.applies_to(operator):
+            return source, destination
+        bad_sender, bad_receiver = faults.mo_bad_sender, faults.mo_bad_receiver
+        return (
+            source if bad_sender is None else bad_sender,
+            destination if bad_receiver is None else bad_receiver,
+        )
+
+    def mo_flood(self, operator: str) -> int:
+        """How many copies of each MO are written at once (0: one at a time)."""
+        faults = self._faults
+        return faults.mo_flood if faults.applies_to(operator) else 0
+
+    def mo_payload_bytes(self, operator: str) -> int:
+        faults = self._faults
+        return faults.mo_payload_bytes if faults.applies_to(operator) else 0
+
     def receipt_for(self, operator: str, registered_delivery: int) -> tuple[str, float] | None:
         """(stat, delay in seconds) of the receipt to send for a submit, or None."""
         faults = self._faults
@@ -362,6 +393,18 @@ def _operator(name: str, value: Any) -> str | None:
     return value
 
 
+def _optional_address(name: str, value: Any) -> str | None:
+    # any string, even empty or hostile: the point is to send what a phone never would
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_ADDRESS_LENGTH:
+        raise FaultsError(
+            f"faults.{name}: must be a string of at most {MAX_ADDRESS_LENGTH} characters"
+            f" or null, got {value!r}"
+        )
+    return value
+
+
 def _choice(choices: tuple[str, ...]) -> Callable[[str, Any], str]:
     def parse(name: str, value: Any) -> str:
         if value not in choices:
@@ -407,4 +450,8 @@ _PARSERS: Final[Mapping[str, Callable[[str, Any], Any]]] = {
     "unknown_receipts": _count,
     "close_on_unbind": _flag,
     "enquire_link_ms": lambda name, value: _int_in(name, value, 0, MAX_DELAY_MS),
+    "mo_bad_sender": lambda name, value: _optional_address(name, value),
+    "mo_bad_receiver": lambda name, value: _optional_address(name, value),
+    "mo_flood": lambda name, value: _int_in(name, value, 0, MAX_MO_FLOOD),
+    "mo_payload_bytes": lambda name, value: _int_in(name, value, 0, MAX_PAYLOAD_BYTES),
 }

@@ -65,7 +65,7 @@ from smsgw.smpp.reassembly import Reassembler, concat_from_sar, read_user_data
 from smsgw.smpp.segmentation import concat_udh
 from smsgw.smpp.session import SessionConfig
 from smsgw.smpp.text import decode_text, encode_text
-from smsgw.smpp.tlv import get_int, set_cstring, set_int
+from smsgw.smpp.tlv import get_int, set_bytes, set_cstring, set_int
 from smsgw.transport.smpp_protocol import LinkError, Signal
 from smsgw.transport.smpp_server import SmscConnection, SmscServer
 
@@ -234,8 +234,10 @@ class SimulatedSmsc:
         faults: Faults | None = None,
         reassembler: Reassembler | None = None,
         keep_inbox: bool = True,
+        session: SessionConfig | None = None,
     ) -> None:
         self.settings = settings
+        self.mo_flood_answers = 0
         self.on_mt = on_mt
         self.on_link = on_link
         self.injector = FaultInjector(faults)
@@ -262,6 +264,7 @@ class SimulatedSmsc:
             on_bind=self._on_bind,
             system_id="smsgw-sim",
             connection_class=lambda server: SimulatedConnection(server, self),
+            session_config=session,
         )
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -507,8 +510,11 @@ class SimulatedSmsc:
             with contextlib.suppress(TimeoutError):
                 await self.wait_until(lambda: self.is_bound(operator), wait)
         connection = self._receiver_for(operator)
+        source, destination = self.injector.mo_addresses(operator, source, destination)
         pdus = self._mo_pdus(operator, source, destination, text)
         status: int = CommandStatus.ESME_ROK
+        if (flood := self.injector.mo_flood(operator)) > 0:
+            return await self._flood(connection, pdus, flood)
         for _ in range(self.injector.mo_copies(operator)):
             for pdu in pdus:
                 response: DeliverSmResp = await connection.deliver(pdu)
@@ -516,8 +522,24 @@ class SimulatedSmsc:
                     status = response.command_status
         return status
 
+    async def _flood(self, connection: SmscConnection, pdus: list[DeliverSm], copies: int) -> int:
+        """Every pdu `copies` times, all written as fast as the window lets; the first
+        error answered, else ESME_ROK. (Build the SMSC with a wide `session` window to
+        flood beyond the usual 10 outstanding.)"""
+        sends = [connection.deliver(pdu) for _ in range(copies) for pdu in pdus]
+        responses = await asyncio.gather(*sends)
+        self.mo_flood_answers += len(responses)
+        errors = [r.command_status for r in responses if r.command_status != 0]
+        return errors[0] if errors else CommandStatus.ESME_ROK
+
     def _mo_pdus(self, operator: str, source: str, destination: str, text: str) -> list[DeliverSm]:
         octets = encode_text(text, UCS2)
+        if (padded := self.injector.mo_payload_bytes(operator)) > 0:
+            # the whole text, padded with UCS-2 spaces, in one message_payload
+            payload = octets + " ".encode("utf-16-be") * max(0, (padded - len(octets)) // 2)
+            pdu = _mo_pdu(source, destination, b"", esm_class=0)
+            set_bytes(pdu.tlvs, Tag.MESSAGE_PAYLOAD, payload)
+            return [pdu]
         wanted = self.injector.mo_part_count(operator)
         if wanted < 2 and len(octets) <= _SINGLE_OCTETS:
             return [_mo_pdu(source, destination, octets, esm_class=0)]

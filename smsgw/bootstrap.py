@@ -96,6 +96,8 @@ class RunningGateway:
                 drain_seconds=budget,
                 mo_in_flight=cut,
             )
+        # after the unbinds: each intake records that its bind went down now
+        await _within(self._close_intakes(), ABORT_GRACE_SECONDS, None)
         await self.client_session.close()
         await self.store.close()
         log.info("gateway.stopped", drained=drained)
@@ -108,6 +110,9 @@ class RunningGateway:
 
     async def _close_links(self) -> None:
         await asyncio.gather(*(link.close() for link in self.links.values()))
+
+    async def _close_intakes(self) -> None:
+        await asyncio.gather(*(inbound.close() for inbound in self.inbound))
 
 
 async def _within(
@@ -211,7 +216,7 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
     for link in config.links:
         sender: MtSender
         if link.kind == "smpp":
-            esme, intake = _smpp_link(link, service.gateway, clock, metrics)
+            esme, intake = _smpp_link(link, config, store, service.gateway, clock, metrics)
             links[link.id] = esme
             inbound.append(intake)
             sender = SmppSender(esme)
@@ -234,6 +239,11 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
             # the link's tasks inherit this context: each of its log lines names it
             with structlog.contextvars.bound_contextvars(link=link.id, operator=link.operator):
                 await links[link.id].start()
+    for intake in inbound:
+        with structlog.contextvars.bound_contextvars(
+            link=intake.link_id, operator=intake.operator_id
+        ):
+            intake.start()
     log.info("gateway.started", http_port=http_port, node=node_id(config), leases_taken_back=freed)
     return RunningGateway(
         config, store, service, metrics, runner, http_port, session, links, inbound
@@ -289,14 +299,23 @@ def _http_options(config: AppConfig) -> HttpOptions:
 
 
 def _smpp_link(
-    link: LinkSettings, gateway: Gateway, clock: Clock, metrics: Metrics
+    link: LinkSettings,
+    app: AppConfig,
+    store: Store,
+    gateway: Gateway,
+    clock: Clock,
+    metrics: Metrics,
 ) -> tuple[EsmeLink, SmppInbound]:
     inbound = SmppInbound(
         link_id=link.id,
         operator_id=link.operator,
-        accept_mo=gateway.accept_mo,
+        store=store,
+        admission=gateway,
         accept_receipt=gateway.accept_receipt,
+        short_numbers=app.gateway.all_short_numbers,
         clock=clock.now,
+        parts_timeout=float(app.gateway.mo_parts_timeout_seconds),
+        metrics=metrics,
     )
     config = EsmeLinkConfig(
         host=link.host,
@@ -311,6 +330,7 @@ def _smpp_link(
             window_size=link.window, enquire_link_interval=link.enquire_link_seconds
         ),
         segments_per_second=link.segments_per_second,
+        mo_in_flight=link.mo_in_flight,
     )
 
     def on_state(state: LinkState) -> None:
@@ -319,8 +339,9 @@ def _smpp_link(
     esme = EsmeLink(
         config, on_deliver=inbound.on_deliver, on_receipt=inbound.on_receipt, on_state=on_state
     )
-    # a reconnect is what makes an SMSC redeliver: the MO intake needs to know of it
-    inbound.connection_generation = lambda: esme.stats.connects
+    # a new receiving bind is what makes an SMSC redeliver: the MO intake needs to know
+    inbound.connection_generation = lambda: esme.stats.receiver_binds
+    inbound.is_bound = lambda: esme.receiving
     return esme, inbound
 
 

@@ -37,6 +37,15 @@ class GatewaySettings:
     plate_formats: tuple[str, ...] = ("ru", "kz")
     max_hours: int = 24
     drain_seconds: int = 10  # how long a stop waits for work in flight before leaving it
+    # more numbers the deployment answers on (SMPP MO to any other number are refused)
+    short_numbers: tuple[str, ...] = ()
+    # a long MO whose parts have not all come this long after the first is dropped and
+    # its sender told so
+    mo_parts_timeout_seconds: int = 300
+
+    @property
+    def all_short_numbers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.short_number, *self.short_numbers)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +89,8 @@ class LinkSettings:
     # Kannel's get-url and dlr-url, or basic auth), and the networks they may come from
     secret: str = ""
     allowed_networks: tuple[str, ...] = ()
+    # deliver_sm handled at once on this link; beyond it the link stops reading
+    mo_in_flight: int = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +212,18 @@ def _gateway(table: Mapping[str, Any]) -> GatewaySettings:
         plate_formats=tuple(formats),
         max_hours=_int(table, "max_hours", where, 24, 1, 24 * 31),
         drain_seconds=_int(table, "drain_seconds", where, 10, 0, 600),
+        short_numbers=_short_numbers(table, where),
+        mo_parts_timeout_seconds=_int(table, "mo_parts_timeout_seconds", where, 300, 10, 86400),
     )
+
+
+def _short_numbers(table: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    numbers = table.get("short_numbers", [])
+    if not isinstance(numbers, list) or not all(
+        isinstance(number, str) and number.isdigit() for number in numbers
+    ):
+        raise ConfigError(f"{where}.short_numbers", "must be a list of numbers written as digits")
+    return tuple(numbers)
 
 
 def _http(table: Mapping[str, Any]) -> HttpSettings:
@@ -286,6 +308,7 @@ def _link(item: object, where: str, operators: Mapping[str, OperatorPolicy]) -> 
         smsc=_str(item, "smsc", where, ""),
         secret=_str(item, "secret", where, ""),
         allowed_networks=_networks(item, where),
+        mo_in_flight=_int(item, "mo_in_flight", where, 64, 1, 10_000),
     )
     _check_link(link, where)
     return link

@@ -256,6 +256,13 @@ class Metrics:
         self.mt_final = Counter(
             "mt_final", "Replies made final by receipts", ["operator", "state"], registry=registry
         )
+        self.smpp_mo_refused = Counter(
+            "smpp_mo_refused",
+            "SMPP MO not taken as a new text: redelivery_dropped, bad_sender, bad_receiver,"
+            " incomplete (parts expired)",
+            ["link", "reason"],
+            registry=registry,
+        )
 
     def show_store_figures(self, figures: StoreFigures) -> None:
         """Set the store-backed gauges to `figures`, dropping series no longer there."""

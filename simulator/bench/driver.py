@@ -295,10 +295,9 @@ class LoadGenerator:
 
     def _unique(self, phone: LoadPhone, text: str) -> str:
         """The text, with spaces around it (which the gateway ignores) if this phone sent
-        it within the redelivery window. The gateway may take a repeat for an SMSC's
-        redelivery: within DUPLICATE_SECONDS always (no driver retypes a command that
-        fast, but phones here text again at once), later when its answer to the first
-        was late, as under overload. Either way the repeat would go unanswered."""
+        it within the redelivery window. Older gateways took such a repeat for an SMSC's
+        redelivery and left it unanswered; the gateway now does so only for a repeat on
+        a newer bind whose first answer may have been lost, so this is a precaution."""
         now = self._clock()
         recent = phone.recent
         if len(recent) > MAX_RECENT_TEXTS:

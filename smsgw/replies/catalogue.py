@@ -68,6 +68,7 @@ SHARED_REPLY_FACTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "confirm.answer_operator": ("amount", "operator_number"),
         "confirm.in_progress": ("amount",),
         "error.temporary": (),
+        "mo.incomplete": (),
     }
 )
 

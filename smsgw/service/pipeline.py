@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,6 +47,13 @@ from smsgw.service.unit import Unit, lock_phone_unit
 log = structlog.get_logger(__name__)
 
 INVALID = "invalid"  # the command name of a text that is not a command
+INCOMPLETE = "incomplete"  # ... of a long text whose parts did not all arrive
+
+
+class IncompleteTextError(DomainError):
+    """A long text of which some parts never arrived: the driver is asked to resend."""
+
+    reply_key = "mo.incomplete"
 
 
 class AlreadyProcessedError(RuntimeError):
@@ -313,6 +320,46 @@ class Gateway:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         return len(tasks)
+
+    # --- transports that store their own way (SMPP: parts, redeliveries) ----------------
+
+    async def admit_mo(
+        self, unit: Callable[[Tx], Awaitable[StoredInbound | None]]
+    ) -> StoredInbound | None:
+        """Run a transport's unit that stores an MO (or decides not to) in one
+        transaction; what it stored is then processed as `accept_mo` would."""
+        stored = await self._store.transact(unit)
+        if stored is not None:
+            if self._metrics is not None:
+                sms = stored.sms
+                self._metrics.mo_received.labels(link=sms.link_id, operator=sms.operator_id).inc()
+            self._spawn(self.process(stored))
+        return stored
+
+    async def admit_incomplete_mo(
+        self, unit: Callable[[Tx], Awaitable[StoredInbound | None]]
+    ) -> StoredInbound | None:
+        """Run a transport's unit that stores a text which arrived incomplete and, in the
+        same transaction, answer it with `mo.incomplete` (it is not parsed)."""
+        now, seed = self._clock.now(), self._ids()
+        stored_by_unit: list[StoredInbound] = []
+
+        async def work(tx: Tx) -> MoResult | None:
+            stored_by_unit.clear()
+            stored = await unit(tx)
+            if stored is None:
+                return None
+            stored_by_unit.append(stored)
+            reply = self._reply_unit(stored, now, seed, INCOMPLETE, IncompleteTextError())
+            return await reply(tx)
+
+        result = await self._store.transact(work)
+        if result is None or not stored_by_unit:
+            return None
+        self.flow.committed(result.report)
+        self._log_and_count(stored_by_unit[0].sms, result)
+        await self.flow.run_actions(result.report.actions)
+        return stored_by_unit[0]
 
 
 async def _mark_processed(tx: Tx, inbound_id: str, outcome: str, now: datetime) -> None:

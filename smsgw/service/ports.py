@@ -51,6 +51,38 @@ class StoredInbound:
 
 
 @dataclass(frozen=True, slots=True)
+class SmppMoSeen:
+    """An MO (or one part of a long one) an SMPP link stored earlier, with the bind it
+    was last answered on: what tells a redelivery from a new text."""
+
+    id: str
+    bind_id: str
+    answered_at: datetime | None  # None: stored, the answer not yet written
+    answer_status: int | None
+    bind_down_at: datetime | None  # when that bind went down, or was last seen up
+
+
+@dataclass(frozen=True, slots=True)
+class SmppPartKey:
+    """One concatenated MO being reassembled on a link."""
+
+    link_id: str
+    sender: str
+    receiver: str
+    reference: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class SmppPart:
+    key: SmppPartKey
+    seqnum: int
+    data_coding: int
+    payload: bytes
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class StoredOutbound:
     sms: OutboundSms
     state: OutboxState
@@ -337,6 +369,49 @@ class Tx(Protocol):
         """Every held receipt, oldest first (the sweep)."""
 
     async def drop_held_receipt(self, receipt_id: int) -> None: ...
+
+    # --- SMPP MO intake: binds, what was answered on them, parts of long MOs -----------
+    async def touch_smpp_bind(
+        self, link_id: str, bind_id: str, now: datetime, *, closed: bool = False
+    ) -> None:
+        """Record that bind `bind_id` of the link is up at `now` (or, `closed`, went
+        down at `now`); creates the bind's row the first time."""
+
+    async def seen_smpp_mo(self, link_id: str, digest: str, bind_id: str) -> Sequence[SmppMoSeen]:
+        """MOs of the link with this content digest last answered on another bind than
+        `bind_id`, oldest first."""
+
+    async def record_smpp_mo(
+        self,
+        mo_id: str,
+        link_id: str,
+        digest: str,
+        bind_id: str,
+        now: datetime,
+        answer_status: int,
+    ) -> None:
+        """Remember an MO stored now on `bind_id`, answered with `answer_status`."""
+
+    async def claim_smpp_redelivery(
+        self, mo_id: str, from_bind: str, to_bind: str, now: datetime, answer_status: int
+    ) -> bool:
+        """Move a remembered MO to the bind it was redelivered on (answered again now);
+        False when another unit took it first."""
+
+    async def add_smpp_part(self, part: SmppPart) -> Sequence[SmppPart]:
+        """Store a part (a repeated seqnum keeps the first); every stored part of its
+        message, by seqnum."""
+
+    async def take_smpp_parts(self, key: SmppPartKey) -> Sequence[SmppPart]:
+        """Remove and return the stored parts of a message, by seqnum."""
+
+    async def stale_smpp_parts(
+        self, link_id: str, before: datetime, limit: int
+    ) -> Sequence[SmppPartKey]:
+        """Messages of the link whose first stored part came before `before`."""
+
+    async def prune_smpp_mo(self, link_id: str, before: datetime) -> int:
+        """Forget the link's MOs stored before `before` and binds down since before it."""
 
 
 class Store(Protocol):

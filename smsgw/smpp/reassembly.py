@@ -112,6 +112,16 @@ def read_user_data(short_message: bytes, *, udhi: bool, sar: ConcatInfo | None =
     return UserData(concat or sar, body, udh_length)
 
 
+def expiry_cutoff(now: float, timeout: float) -> float:
+    """Messages whose first part came before this are past `timeout` at `now`."""
+    return now - timeout
+
+
+def is_expired(first_seen: float, now: float, timeout: float) -> bool:
+    """True once a message first seen at `first_seen` has been open `timeout` seconds."""
+    return first_seen <= expiry_cutoff(now, timeout)
+
+
 @dataclass(frozen=True, slots=True)
 class MessageKey:
     link_id: str
@@ -252,7 +262,7 @@ class Reassembler:
         """Drop messages open for `timeout` seconds; report them and any evicted since."""
         dropped, self._evicted = self._evicted, []
         for key, message in list(self._open.items()):
-            if now - message.first_seen >= self.timeout:
+            if is_expired(message.first_seen, now, self.timeout):
                 dropped.append(self._drop(key, "expired"))
                 self.stats.expired += 1
         for key, completed in list(self._completed.items()):
@@ -301,6 +311,8 @@ class Reassembler:
             oldest = next(iter(self._open))
             self._evicted.append(self._drop(oldest, "evicted"))
             self.stats.evicted += 1
+        # reported by `expire`; a caller that never calls it must not make this grow
+        del self._evicted[: max(0, len(self._evicted) - self.max_open)]
 
     def _drop(self, key: MessageKey, reason: Literal["expired", "evicted"]) -> IncompleteMessage:
         message = self._open.pop(key)

@@ -32,6 +32,9 @@ from smsgw.service.ports import (
     PartReceipt,
     PhoneHistory,
     PhoneProfile,
+    SmppMoSeen,
+    SmppPart,
+    SmppPartKey,
     StoredCharge,
     StoredInbound,
     StoredOutbound,
@@ -796,6 +799,167 @@ class PostgresTx:
 
     async def drop_held_receipt(self, receipt_id: int) -> None:
         await self._execute("DELETE FROM held_receipts WHERE id = $1", receipt_id)
+
+    # --- SMPP MO intake --------------------------------------------------------------
+
+    async def touch_smpp_bind(
+        self, link_id: str, bind_id: str, now: datetime, *, closed: bool = False
+    ) -> None:
+        at = as_utc(now)
+        await self._execute(
+            "INSERT INTO smpp_binds (id, link_id, opened_at, alive_at, closed_at)"
+            " VALUES ($1, $2, $3, $3, $4) ON CONFLICT (id) DO UPDATE SET"
+            " alive_at = greatest(smpp_binds.alive_at, excluded.alive_at),"
+            " closed_at = coalesce(smpp_binds.closed_at, excluded.closed_at)",
+            bind_id,
+            link_id,
+            at,
+            at if closed else None,
+        )
+
+    async def seen_smpp_mo(self, link_id: str, digest: str, bind_id: str) -> Sequence[SmppMoSeen]:
+        found = await self._all(
+            "SELECT m.id, m.bind_id, m.answered_at, m.answer_status,"
+            " coalesce(b.closed_at, b.alive_at) AS bind_down_at"
+            " FROM smpp_mo m LEFT JOIN smpp_binds b ON b.id = m.bind_id"
+            " WHERE m.link_id = $1 AND m.digest = $2 AND m.bind_id <> $3"
+            " ORDER BY m.stored_at, m.id",
+            link_id,
+            digest,
+            bind_id,
+        )
+        return [
+            SmppMoSeen(
+                id=row["id"],
+                bind_id=row["bind_id"],
+                answered_at=row["answered_at"],
+                answer_status=row["answer_status"],
+                bind_down_at=row["bind_down_at"],
+            )
+            for row in found
+        ]
+
+    async def record_smpp_mo(
+        self,
+        mo_id: str,
+        link_id: str,
+        digest: str,
+        bind_id: str,
+        now: datetime,
+        answer_status: int,
+    ) -> None:
+        await self._execute(
+            "INSERT INTO smpp_mo (id, link_id, digest, bind_id, stored_at, answered_at,"
+            " answer_status) VALUES ($1, $2, $3, $4, $5, $5, $6)",
+            mo_id,
+            link_id,
+            digest,
+            bind_id,
+            as_utc(now),
+            answer_status,
+        )
+
+    async def claim_smpp_redelivery(
+        self, mo_id: str, from_bind: str, to_bind: str, now: datetime, answer_status: int
+    ) -> bool:
+        updated = await self._execute(
+            "UPDATE smpp_mo SET bind_id = $1, answered_at = $2, answer_status = $3"
+            " WHERE id = $4 AND bind_id = $5",
+            to_bind,
+            as_utc(now),
+            answer_status,
+            mo_id,
+            from_bind,
+        )
+        return updated == 1
+
+    async def add_smpp_part(self, part: SmppPart) -> Sequence[SmppPart]:
+        key = part.key
+        # Parts of one message may be stored by concurrent units (several deliver_sm in
+        # flight, or two nodes): one at a time per message, so the last one to commit
+        # sees every part and completes the message.
+        await self._live().execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            f"smpp_mo_parts\x1f{key.link_id}\x1f{key.sender}\x1f{key.receiver}"
+            f"\x1f{key.reference}\x1f{key.total}",
+        )
+        await self._execute(
+            "INSERT INTO smpp_mo_parts (link_id, sender, receiver, reference, total, seqnum,"
+            " data_coding, payload, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            " ON CONFLICT DO NOTHING",
+            key.link_id,
+            key.sender,
+            key.receiver,
+            key.reference,
+            key.total,
+            part.seqnum,
+            part.data_coding,
+            part.payload,
+            as_utc(part.received_at),
+        )
+        return await self._parts_of(key)
+
+    async def take_smpp_parts(self, key: SmppPartKey) -> Sequence[SmppPart]:
+        found = await self._all(
+            "DELETE FROM smpp_mo_parts WHERE link_id = $1 AND sender = $2 AND receiver = $3"
+            " AND reference = $4 AND total = $5"
+            " RETURNING seqnum, data_coding, payload, received_at",
+            key.link_id,
+            key.sender,
+            key.receiver,
+            key.reference,
+            key.total,
+        )
+        parts = [_smpp_part(key, row) for row in found]
+        parts.sort(key=lambda part: part.seqnum)
+        return parts
+
+    async def _parts_of(self, key: SmppPartKey) -> list[SmppPart]:
+        found = await self._all(
+            "SELECT seqnum, data_coding, payload, received_at FROM smpp_mo_parts"
+            " WHERE link_id = $1 AND sender = $2 AND receiver = $3 AND reference = $4"
+            " AND total = $5 ORDER BY seqnum",
+            key.link_id,
+            key.sender,
+            key.receiver,
+            key.reference,
+            key.total,
+        )
+        return [_smpp_part(key, row) for row in found]
+
+    async def stale_smpp_parts(
+        self, link_id: str, before: datetime, limit: int
+    ) -> Sequence[SmppPartKey]:
+        found = await self._all(
+            "SELECT sender, receiver, reference, total FROM smpp_mo_parts WHERE link_id = $1"
+            " GROUP BY sender, receiver, reference, total HAVING min(received_at) < $2"
+            " ORDER BY min(received_at) LIMIT $3",
+            link_id,
+            as_utc(before),
+            limit,
+        )
+        return [
+            SmppPartKey(link_id, row["sender"], row["receiver"], row["reference"], row["total"])
+            for row in found
+        ]
+
+    async def prune_smpp_mo(self, link_id: str, before: datetime) -> int:
+        at = as_utc(before)
+        pruned = await self._execute(
+            "DELETE FROM smpp_mo WHERE link_id = $1 AND stored_at < $2", link_id, at
+        )
+        await self._execute(
+            "DELETE FROM smpp_binds WHERE link_id = $1 AND coalesce(closed_at, alive_at) < $2",
+            link_id,
+            at,
+        )
+        return pruned
+
+
+def _smpp_part(key: SmppPartKey, row: asyncpg.Record) -> SmppPart:
+    return SmppPart(
+        key, row["seqnum"], row["data_coding"], bytes(row["payload"]), row["received_at"]
+    )
 
 
 def _session_values(session: ParkingSession) -> tuple[object, ...]:

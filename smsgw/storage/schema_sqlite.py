@@ -193,10 +193,54 @@ _RECEIPTS = (
     "CREATE INDEX held_receipts_message ON held_receipts (operator_id, message_id)",
 )
 
+# The SMPP MO intake: which bind each MO was answered on (to tell an SMSC's redelivery
+# from a driver texting the same again, across restarts) and the parts of long MOs,
+# stored before each part is acknowledged.
+_SMPP_MO_INTAKE = (
+    """
+    CREATE TABLE smpp_binds (
+        id TEXT PRIMARY KEY,
+        link_id TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        alive_at TEXT NOT NULL,
+        closed_at TEXT
+    ) STRICT
+    """,
+    """
+    CREATE TABLE smpp_mo (
+        id TEXT PRIMARY KEY,
+        link_id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        bind_id TEXT NOT NULL,
+        stored_at TEXT NOT NULL,
+        answered_at TEXT,
+        answer_status INTEGER
+    ) STRICT
+    """,
+    "CREATE INDEX smpp_mo_digest ON smpp_mo (link_id, digest)",
+    "CREATE INDEX smpp_mo_stored ON smpp_mo (link_id, stored_at)",
+    """
+    CREATE TABLE smpp_mo_parts (
+        link_id TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        receiver TEXT NOT NULL,
+        reference INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        seqnum INTEGER NOT NULL,
+        data_coding INTEGER NOT NULL,
+        payload BLOB NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (link_id, sender, receiver, reference, total, seqnum)
+    ) STRICT
+    """,
+    "CREATE INDEX smpp_mo_parts_received ON smpp_mo_parts (link_id, received_at)",
+)
+
 SQLITE_MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial", _INITIAL),
     Migration(2, "phone_history", _PHONE_HISTORY),
     Migration(3, "retention", _RETENTION),
     Migration(4, "receipts", _RECEIPTS),
+    Migration(5, "smpp_mo_intake", _SMPP_MO_INTAKE),
 )
 check_ordered(SQLITE_MIGRATIONS)

@@ -30,6 +30,9 @@ from smsgw.service.ports import (
     PartReceipt,
     PhoneHistory,
     PhoneProfile,
+    SmppMoSeen,
+    SmppPart,
+    SmppPartKey,
     StoredCharge,
     StoredInbound,
     StoredOutbound,
@@ -732,6 +735,142 @@ class SqliteTx:
 
     async def drop_held_receipt(self, receipt_id: int) -> None:
         self._execute("DELETE FROM held_receipts WHERE id = ?", (receipt_id,))
+
+    # --- SMPP MO intake --------------------------------------------------------------
+
+    async def touch_smpp_bind(
+        self, link_id: str, bind_id: str, now: datetime, *, closed: bool = False
+    ) -> None:
+        at = utc_text(now)
+        self._execute(
+            "INSERT INTO smpp_binds (id, link_id, opened_at, alive_at, closed_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            " alive_at = max(smpp_binds.alive_at, excluded.alive_at),"
+            " closed_at = coalesce(smpp_binds.closed_at, excluded.closed_at)",
+            (bind_id, link_id, at, at, at if closed else None),
+        )
+
+    async def seen_smpp_mo(self, link_id: str, digest: str, bind_id: str) -> Sequence[SmppMoSeen]:
+        found = self._all(
+            "SELECT m.id, m.bind_id, m.answered_at, m.answer_status,"
+            " coalesce(b.closed_at, b.alive_at) AS bind_down_at"
+            " FROM smpp_mo m LEFT JOIN smpp_binds b ON b.id = m.bind_id"
+            " WHERE m.link_id = ? AND m.digest = ? AND m.bind_id <> ?"
+            " ORDER BY m.stored_at, m.id",
+            (link_id, digest, bind_id),
+        )
+        return [
+            SmppMoSeen(
+                id=row["id"],
+                bind_id=row["bind_id"],
+                answered_at=_optional_time(row["answered_at"]),
+                answer_status=row["answer_status"],
+                bind_down_at=_optional_time(row["bind_down_at"]),
+            )
+            for row in found
+        ]
+
+    async def record_smpp_mo(
+        self,
+        mo_id: str,
+        link_id: str,
+        digest: str,
+        bind_id: str,
+        now: datetime,
+        answer_status: int,
+    ) -> None:
+        at = utc_text(now)
+        self._execute(
+            "INSERT INTO smpp_mo (id, link_id, digest, bind_id, stored_at, answered_at,"
+            " answer_status) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (mo_id, link_id, digest, bind_id, at, at, answer_status),
+        )
+
+    async def claim_smpp_redelivery(
+        self, mo_id: str, from_bind: str, to_bind: str, now: datetime, answer_status: int
+    ) -> bool:
+        cursor = self._execute(
+            "UPDATE smpp_mo SET bind_id = ?, answered_at = ?, answer_status = ?"
+            " WHERE id = ? AND bind_id = ?",
+            (to_bind, utc_text(now), answer_status, mo_id, from_bind),
+        )
+        return cursor.rowcount == 1
+
+    async def add_smpp_part(self, part: SmppPart) -> Sequence[SmppPart]:
+        key = part.key
+        self._execute(
+            "INSERT INTO smpp_mo_parts (link_id, sender, receiver, reference, total, seqnum,"
+            " data_coding, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (
+                key.link_id,
+                key.sender,
+                key.receiver,
+                key.reference,
+                key.total,
+                part.seqnum,
+                part.data_coding,
+                part.payload,
+                utc_text(part.received_at),
+            ),
+        )
+        return self._parts_of(key)
+
+    async def take_smpp_parts(self, key: SmppPartKey) -> Sequence[SmppPart]:
+        parts = self._parts_of(key)
+        self._execute(
+            "DELETE FROM smpp_mo_parts WHERE link_id = ? AND sender = ? AND receiver = ?"
+            " AND reference = ? AND total = ?",
+            (key.link_id, key.sender, key.receiver, key.reference, key.total),
+        )
+        return parts
+
+    def _parts_of(self, key: SmppPartKey) -> list[SmppPart]:
+        found = self._all(
+            "SELECT seqnum, data_coding, payload, received_at FROM smpp_mo_parts"
+            " WHERE link_id = ? AND sender = ? AND receiver = ? AND reference = ?"
+            " AND total = ? ORDER BY seqnum",
+            (key.link_id, key.sender, key.receiver, key.reference, key.total),
+        )
+        return [
+            SmppPart(
+                key,
+                row["seqnum"],
+                row["data_coding"],
+                bytes(row["payload"]),
+                _time(row["received_at"]),
+            )
+            for row in found
+        ]
+
+    async def stale_smpp_parts(
+        self, link_id: str, before: datetime, limit: int
+    ) -> Sequence[SmppPartKey]:
+        found = self._all(
+            "SELECT sender, receiver, reference, total FROM smpp_mo_parts WHERE link_id = ?"
+            " GROUP BY sender, receiver, reference, total HAVING min(received_at) < ?"
+            " ORDER BY min(received_at) LIMIT ?",
+            (link_id, utc_text(before), limit),
+        )
+        return [
+            SmppPartKey(link_id, row["sender"], row["receiver"], row["reference"], row["total"])
+            for row in found
+        ]
+
+    async def prune_smpp_mo(self, link_id: str, before: datetime) -> int:
+        at = utc_text(before)
+        cursor = self._execute(
+            "DELETE FROM smpp_mo WHERE link_id = ? AND stored_at < ?", (link_id, at)
+        )
+        self._execute(
+            "DELETE FROM smpp_binds WHERE link_id = ? AND coalesce(closed_at, alive_at) < ?",
+            (link_id, at),
+        )
+        return cursor.rowcount
+
+
+def _optional_time(text: str | None) -> datetime | None:
+    return None if text is None else _time(text)
 
 
 if TYPE_CHECKING:

@@ -8,9 +8,11 @@ pause; a submit_sm answered with ESME_RTHROTTLED pauses the whole link, then is 
 
 Incoming deliver_sm / data_sm go to ``on_deliver`` (receipts to ``on_receipt`` when
 given); their return value is the command_status answered, so the application answers
-ESME_ROK only once the message is stored. A request in flight when the connection drops
-fails with `LinkLostError`: the SMSC may have accepted it, so resending is the caller's
-decision.
+ESME_ROK only once the message is stored. At most ``mo_in_flight`` of them are handled
+at once per bind: beyond that the bind stops reading its socket until one is answered,
+so a flooding SMSC is held back by TCP instead of filling memory. A request in flight
+when the connection drops fails with `LinkLostError`: the SMSC may have accepted it, so
+resending is the caller's decision.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
+from typing import Any
 
 import structlog
 from structlog.typing import FilteringBoundLogger
@@ -101,6 +106,9 @@ class EsmeLinkConfig:
     throttle_max_pause: float = 30.0
     # After this many ESME_RTHROTTLED answers in a row the throttled answer is returned.
     throttle_max_resends: int = 20
+    # deliver_sm / data_sm being handled at once per bind; beyond it the bind stops
+    # reading its socket until one is answered (TCP then holds the SMSC back)
+    mo_in_flight: int = 64
 
 
 @dataclass(slots=True)
@@ -112,19 +120,26 @@ class LinkStats:
     segments_submitted: int = 0
     throttled: int = 0
     received: int = 0
+    mo_in_flight_peak: int = 0  # the most deliver_sm ever handled at once on one bind
+    receiver_binds: int = 0  # binds made that receive deliver_sm (transceiver, receiver)
+    reading_paused: int = 0  # how often a bind stopped reading for back-pressure
 
 
 class _EsmeProtocol(SmppProtocol):
     def __init__(self, link: EsmeLink) -> None:
         super().__init__(Role.ESME, link.config.session)
         self._link = link
+        # deliver_sm read in the same batch as the one that filled the bound: at most
+        # one read's worth, as reading stops until the bound frees up
+        self._waiting: deque[Callable[[], Coroutine[Any, Any, None]]] = deque()
+        self._in_flight = 0
 
     def event_received(self, event: Event) -> None:
         match event:
             case DeliveryReceiptReceived():
-                self.spawn(self._link._answer_receipt(self, event))
+                self._take_request(partial(self._link._answer_receipt, self, event))
             case PduReceived(pdu=DeliverSm() | DataSm() as pdu):
-                self.spawn(self._link._answer_message(self, pdu))
+                self._take_request(partial(self._link._answer_message, self, pdu))
             case PduReceived(pdu=pdu):
                 # outbind, alert_notification: nothing to answer, nothing to do here.
                 log.info("esme.ignored_request", command=pdu.command_id.name)
@@ -134,7 +149,34 @@ class _EsmeProtocol(SmppProtocol):
         self._link._signal.notify()
 
     def connection_closed(self) -> None:
+        # not answered, so the SMSC sends them again; nothing was stored for them
+        self._waiting.clear()
         self._link._signal.notify()
+
+    def _take_request(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Handle a deliver_sm now if the bound allows, else hold it and stop reading."""
+        if self._in_flight < self._link.config.mo_in_flight and not self._waiting:
+            self._start_request(work)
+            return
+        self._waiting.append(work)
+        if self.stop_reading():
+            self._link.stats.reading_paused += 1
+
+    def _start_request(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._in_flight += 1
+        stats = self._link.stats
+        stats.mo_in_flight_peak = max(stats.mo_in_flight_peak, self._in_flight)
+        self.spawn(self._handle_request(work))
+
+    async def _handle_request(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        try:
+            await work()
+        finally:
+            self._in_flight -= 1
+            while self._waiting and self._in_flight < self._link.config.mo_in_flight:
+                self._start_request(self._waiting.popleft())
+            if not self._waiting:
+                self.start_reading()
 
 
 class _Channel:
@@ -157,6 +199,10 @@ class _Channel:
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._run())
+
+    @property
+    def receives(self) -> bool:
+        return self.bind_class is not BindTransmitter
 
     def bound_protocol(self) -> _EsmeProtocol | None:
         protocol = self.protocol
@@ -201,6 +247,8 @@ class _Channel:
         if self.failures:
             log.info("esme.recovered", bind=self.bind_class.__name__, failures=self.failures)
         self.failures = 0
+        if self.receives:
+            self.link.stats.receiver_binds += 1
         self._set_state(LinkState.BOUND)
         await protocol.closed
         # the link's own esme.link_down warning tells the news; this names the bind
@@ -272,6 +320,8 @@ def check_config(config: EsmeLinkConfig) -> None:
     for name, value in positive.items():
         if value <= 0:
             raise ValueError(f"{name} must be positive, not {value}")
+    if config.mo_in_flight < 1:
+        raise ValueError(f"mo_in_flight must be at least 1, not {config.mo_in_flight}")
     if config.segment_burst < 1:
         raise ValueError(f"segment_burst must be at least 1, not {config.segment_burst}")
     if not 0.0 <= config.reconnect_jitter <= 1.0:
@@ -348,6 +398,13 @@ class EsmeLink:
     @property
     def state(self) -> LinkState:
         return self._state
+
+    @property
+    def receiving(self) -> bool:
+        """True while the bind that receives deliver_sm is up."""
+        return any(
+            channel.receives and channel.state is LinkState.BOUND for channel in self._channels
+        )
 
     @property
     def paused(self) -> bool:

@@ -170,6 +170,19 @@ class SmppProtocol(asyncio.Protocol):
         if self._transport is not None:
             self._transport.abort()
 
+    def stop_reading(self) -> bool:
+        """Stop reading the socket (back-pressure); True if it was reading."""
+        transport = self._transport
+        if transport is None or not transport.is_reading():
+            return False
+        transport.pause_reading()
+        return True
+
+    def start_reading(self) -> None:
+        transport = self._transport
+        if transport is not None and not transport.is_reading():
+            transport.resume_reading()
+
     @property
     def state(self) -> str:
         return self.session.state.name

@@ -85,3 +85,27 @@ def test_unreadable_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(bad, REPO / "operators")
     assert str(bad) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (_with("gateway.short_numbers", "7757"), "gateway.short_numbers"),
+        (_with("gateway.short_numbers", ["77a7"]), "gateway.short_numbers"),
+        (_with("gateway.mo_parts_timeout_seconds", 0), "gateway.mo_parts_timeout_seconds"),
+        (_with("links", [{**GOOD_LINK, "mo_in_flight": 0}]), "links[0].mo_in_flight"),
+    ],
+)
+def test_a_bad_mo_intake_setting_names_its_key(raw: dict[str, Any], key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config_from_mapping(raw, OPERATORS)
+    assert str(caught.value).startswith(key + ":")
+
+
+def test_mo_intake_defaults_and_short_numbers() -> None:
+    config = config_from_mapping(
+        _with("links", [GOOD_LINK]) | {"gateway": {"short_numbers": ["9878", "7757"]}}, OPERATORS
+    )
+    assert config.gateway.all_short_numbers == ("7757", "9878")
+    assert config.gateway.mo_parts_timeout_seconds == 300
+    assert config.links[0].mo_in_flight == 64

@@ -142,4 +142,5 @@ SAMPLE_FACTS: dict[str, dict[str, object]] = {
     "confirm.nothing_pending": {},
     "confirm.in_progress": {"amount": AMOUNT},
     "error.temporary": {},
+    "mo.incomplete": {},
 }

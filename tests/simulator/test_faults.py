@@ -440,3 +440,27 @@ async def test_transmitter_binds_never_get_mo(wire: Wire) -> None:
     assert not wire.smsc.is_bound("mts")
     with pytest.raises(NoGatewayBoundError):
         await wire.smsc.send_mo("mts", "79161234567", "7757", "I")
+
+
+def test_hostile_mo_faults_read_and_name_their_key() -> None:
+    faults = Faults.from_mapping(
+        {
+            "mo_bad_sender": "EVIL'--",
+            "mo_bad_receiver": "",
+            "mo_flood": 5,
+            "mo_payload_bytes": 60_000,
+        }
+    )
+    assert (faults.mo_bad_sender, faults.mo_bad_receiver) == ("EVIL'--", "")
+    assert (faults.mo_flood, faults.mo_payload_bytes) == (5, 60_000)
+    assert Faults.from_mapping(faults.to_dict()) == faults
+    for key, value in (("mo_flood", -1), ("mo_payload_bytes", 70_000), ("mo_bad_sender", 5)):
+        with pytest.raises(FaultsError, match=f"^faults.{key}:"):
+            Faults.from_mapping({key: value})
+
+
+def test_hostile_mo_faults_apply_to_their_operator_only() -> None:
+    injector = FaultInjector(Faults(operator="mts", mo_bad_sender="", mo_flood=3))
+    assert injector.mo_addresses("mts", "79161234567", "7757") == ("", "7757")
+    assert injector.mo_addresses("beeline", "79161234567", "7757") == ("79161234567", "7757")
+    assert (injector.mo_flood("mts"), injector.mo_flood("beeline")) == (3, 0)

@@ -261,3 +261,21 @@ def test_shuffled_parts_with_duplicates_give_the_original(
     assert len(results) == 1
     assert decode_text(results[0], parts[0].data_coding) == text
     assert r.open_count == 0
+
+
+def test_expiry_is_a_pure_function_of_now() -> None:
+    from smsgw.smpp.reassembly import expiry_cutoff, is_expired
+
+    assert expiry_cutoff(1000.0, 300.0) == 700.0
+    assert is_expired(700.0, 1000.0, 300.0)
+    assert not is_expired(700.5, 1000.0, 300.0)
+
+
+def test_evicted_messages_are_bounded_when_nobody_asks_for_them() -> None:
+    from smsgw.smpp.reassembly import Reassembler
+
+    reassembler = Reassembler(max_open=3)
+    for reference in range(50):
+        reassembler.add("l", "7903", "7757", reference, 2, 1, b"x", float(reference))
+    assert reassembler.open_count == 3
+    assert len(reassembler.expire(100.0)) <= 3 + 3  # the evicted kept, then the open ones

@@ -30,6 +30,9 @@ DATA_TABLES = (
     "callback_nonces",
     "outbox_parts",
     "held_receipts",
+    "smpp_binds",
+    "smpp_mo",
+    "smpp_mo_parts",
 )
 
 

@@ -23,11 +23,11 @@ from simulator.faults import Faults
 from simulator.smsc import SimulatedSmsc
 from smsgw.service.messages import OutboundSms
 from smsgw.service.outbox import OutboxSender
-from smsgw.service.ports import OutboxState, Store, Tx
+from smsgw.service.ports import OutboxState, Store, StoredInbound, Tx
 from smsgw.service.settings import ServiceSettings
 from smsgw.storage.sqlite import open_sqlite_store
 from smsgw.transport.smpp_client import BindMode, EsmeLink, EsmeLinkConfig
-from smsgw.transport.smpp_mo import SmppInbound
+from smsgw.transport.smpp_mo import AdmitUnit, SmppInbound
 from smsgw.transport.smpp_sender import SmppSender
 
 GUARD = 10.0
@@ -81,15 +81,18 @@ async def rig(tmp_path: Path, mode: BindMode, faults: Faults) -> AsyncIterator[R
     config = EsmeLinkConfig(
         host="127.0.0.1", port=smsc.port, system_id="gw", password="pw", bind_mode=mode
     )
-    outbox = OutboxSender(store, {}, FixedClock(), ServiceSettings())
+    senders: dict[str, SmppSender] = {}
+    outbox = OutboxSender(store, senders, FixedClock(), ServiceSettings())
     inbound = SmppInbound(
         link_id="mts-1",
         operator_id="mts",
-        accept_mo=_no_mo,
+        store=store,
+        admission=NoMo(),
         accept_receipt=outbox.accept_receipt,
+        short_numbers=("7757",),
     )
     link = EsmeLink(config, on_deliver=inbound.on_deliver, on_receipt=inbound.on_receipt)
-    outbox._senders = {"mts": SmppSender(link)}
+    senders["mts"] = SmppSender(link)  # the link needs the intake, the sender the link
     await link.start()
     try:
         async with asyncio.timeout(GUARD):
@@ -101,8 +104,14 @@ async def rig(tmp_path: Path, mode: BindMode, faults: Faults) -> AsyncIterator[R
         await store.close()
 
 
-async def _no_mo(sms: object) -> bool:
-    raise AssertionError("no MO in these tests")
+class NoMo:
+    """The service side of MO intake: these tests send none."""
+
+    async def admit_mo(self, unit: AdmitUnit) -> StoredInbound | None:
+        raise AssertionError("no MO in these tests")
+
+    async def admit_incomplete_mo(self, unit: AdmitUnit) -> StoredInbound | None:
+        raise AssertionError("no MO in these tests")
 
 
 MODES = [BindMode.TRANSCEIVER, BindMode.TRANSMITTER_RECEIVER]

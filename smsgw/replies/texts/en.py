@@ -131,6 +131,7 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "confirm.nothing_pending": "There is no payment awaiting confirmation",
     "confirm.in_progress": "Your payment of {amount} is being processed. Please wait",
     "error.temporary": "We could not process your message now. Please send it again",
+    "mo.incomplete": "Only part of your message arrived. Please send it again",
 }
 
 SESSION_LINE = "{zone} {plate} until {end}"

@@ -130,6 +130,7 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "confirm.nothing_pending": "Растауды күтіп тұрған төлем жоқ",
     "confirm.in_progress": "{amount} төлемі өңделуде. SMS-ті күтіңіз",
     "error.temporary": "Хабарламаны өңдеу мүмкін болмады. Кейінірек қайта жіберіңіз",
+    "mo.incomplete": "Хабарламаңыз толық жетпеді. Оны қайта жіберіңіз",
 }
 
 SESSION_LINE = "{zone} {plate}, аяқталуы: {end}"

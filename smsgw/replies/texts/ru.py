@@ -131,6 +131,7 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "confirm.nothing_pending": "Нет платежа, который ждёт подтверждения",
     "confirm.in_progress": "Платёж {amount} уже обрабатывается. Дождитесь SMS",
     "error.temporary": "Не удалось обработать сообщение. Отправьте его ещё раз позже",
+    "mo.incomplete": "Ваше сообщение пришло не полностью. Отправьте его ещё раз",
 }
 
 SESSION_LINE = "{zone} {plate} до {end}"
