@@ -23,6 +23,7 @@ import structlog
 from aiohttp import web
 
 from smsgw.charging.http_client import HttpChargingGateway
+from smsgw.clock import Clock, SystemClock
 from smsgw.commands import ParseSettings
 from smsgw.commands.plates import plate_rules
 from smsgw.config import AppConfig, LinkSettings
@@ -38,7 +39,7 @@ from smsgw.service.ports import (
 )
 from smsgw.service.runtime import Service, build_service
 from smsgw.service.scheduler import Retention
-from smsgw.service.settings import Clock, Deployment, ServiceSettings, SystemClock
+from smsgw.service.settings import Deployment, ServiceSettings
 from smsgw.smpp.session import SessionConfig
 from smsgw.storage import open_store
 from smsgw.transport.http_app import HttpOptions, create_app, serve_on_socket

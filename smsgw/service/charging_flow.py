@@ -29,6 +29,7 @@ from smsgw.charging.callbacks import (
     parse_callback,
 )
 from smsgw.charging.signing import secret_bytes
+from smsgw.clock import Clock
 from smsgw.domain.charges import Charge, ChargeEvent, ChargeState, is_expired, is_pending
 from smsgw.domain.language import Language
 from smsgw.observability import Metrics
@@ -46,7 +47,7 @@ from smsgw.service.ports import (
     Tx,
 )
 from smsgw.service.session_flow import job_id
-from smsgw.service.settings import Clock, Deployment, IdFactory, random_id
+from smsgw.service.settings import Deployment, IdFactory, random_id
 from smsgw.service.settlement import Settlement, settle
 from smsgw.service.unit import PollCharge, PostCommit, RequestCharge, Unit, lock_phone_unit
 

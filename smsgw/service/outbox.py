@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from smsgw.clock import Clock
 from smsgw.observability import Metrics, mask_msisdn
 from smsgw.service.messages import OutboundSms
 from smsgw.service.ports import (
@@ -34,7 +35,7 @@ from smsgw.service.ports import (
     Tx,
 )
 from smsgw.service.receipts import ReceiptBook, record_part_in
-from smsgw.service.settings import Clock, ServiceSettings
+from smsgw.service.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
 

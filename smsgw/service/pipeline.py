@@ -25,6 +25,7 @@ from typing import Any
 
 import structlog
 
+from smsgw.clock import Clock
 from smsgw.commands import ParseError, parse_with
 from smsgw.domain.errors import DomainError
 from smsgw.observability import Metrics, mask_msisdn
@@ -41,7 +42,7 @@ from smsgw.service.ports import (
     Tx,
 )
 from smsgw.service.receipts import ReceiptBook
-from smsgw.service.settings import Clock, Deployment, IdFactory, random_id
+from smsgw.service.settings import Deployment, IdFactory, random_id
 from smsgw.service.unit import Unit, lock_phone_unit
 
 log = structlog.get_logger(__name__)

@@ -13,12 +13,13 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from smsgw.clock import Clock
 from smsgw.observability import Metrics
 from smsgw.service.outbox import OutboxSender
 from smsgw.service.pipeline import Gateway
 from smsgw.service.ports import ChargingGateway, MtSender, Store
 from smsgw.service.scheduler import Pruner, Retention, Scheduler
-from smsgw.service.settings import Clock, Deployment, IdFactory, random_id
+from smsgw.service.settings import Deployment, IdFactory, random_id
 
 
 @dataclass(slots=True)

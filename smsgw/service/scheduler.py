@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from smsgw.charging.protocol import MAX_SKEW
+from smsgw.clock import Clock
 from smsgw.domain.parking import (
     ParkingSession,
     SessionState,
@@ -35,7 +36,7 @@ from smsgw.service.charging_flow import (
 )
 from smsgw.service.ports import Job, JobKind, Store, Tx
 from smsgw.service.session_flow import job_reply_id, schedule_session_jobs
-from smsgw.service.settings import Clock, Deployment, IdFactory, random_id
+from smsgw.service.settings import Deployment, IdFactory, random_id
 from smsgw.service.unit import Unit, local_time, lock_phone_unit
 
 log = structlog.get_logger(__name__)

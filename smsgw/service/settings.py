@@ -11,23 +11,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
 from smsgw.commands import ParseSettings, ZoneExample
 from smsgw.domain.language import Language
 from smsgw.domain.operators import OperatorPolicy
 from smsgw.domain.tariffs import Zone
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current time, timezone-aware (UTC)."""
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 class IdFactory(Protocol):

@@ -84,7 +84,8 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         storage_dsn=f"sqlite:///{tmp_path / 'gateway.sqlite3'}",
         smsc_port=smsc.port,
         link_operators=("mts",),
-        charging_urls={},
+        # a paying operator's link needs its charging API; these texts charge nothing
+        charging_urls={"mts": "http://127.0.0.1:9/charging"},
         zones=[ZONE_TABLE],
         node_id="intake-node",
     )

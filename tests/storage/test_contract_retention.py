@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
+from smsgw.clock import SystemClock
 from smsgw.domain.charges import Charge, ChargeState
 from smsgw.domain.parking import SessionState
 from smsgw.service.messages import OutboundSms
 from smsgw.service.ports import OutboxState, Store, Tx
 from smsgw.service.scheduler import NONCE_KEEP, Pruner, Retention
-from smsgw.service.settings import SystemClock
 from tests.storage.builders import OTHER_PHONE, at, charge, inbound, outbound, session
 
 DAY = 24 * 60  # minutes
