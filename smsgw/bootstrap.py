@@ -22,7 +22,7 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from smsgw.charging.http_client import HttpChargingGateway
+from smsgw.charging.http_client import HttpChargingClient
 from smsgw.clock import Clock, SystemClock
 from smsgw.commands import ParseSettings
 from smsgw.commands.plates import plate_rules
@@ -203,7 +203,7 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
     session = aiohttp.ClientSession()
     deployment = Deployment(config.zones, config.operators, service_settings(config, public_url))
     charging: dict[str, ChargingGateway] = {
-        operator: HttpChargingGateway(s.url, s.secret, session, s.timeout_seconds, clock=clock.now)
+        operator: HttpChargingClient(s.url, s.secret, session, s.timeout_seconds, clock=clock.now)
         for operator, s in config.charging.items()
     }
     # filled once the links exist; the outbox reads it at send time

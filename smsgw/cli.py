@@ -24,6 +24,18 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+class CommandModuleError(Exception):
+    """A module in COMMAND_MODULES is missing or has no `register`: the install is broken.
+
+    Offering the other commands and silently dropping this one would turn a packaging
+    mistake into "invalid choice" for whoever runs the missing command, far from its cause.
+    """
+
+    def __init__(self, module_name: str, problem: str) -> None:
+        super().__init__(f"command module {module_name} {problem}")
+        self.module_name = module_name
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smsgw", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -32,14 +44,22 @@ def build_parser() -> argparse.ArgumentParser:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
             if error.name != module_name:
-                raise
-            continue  # a command not built yet is simply not offered
-        module.register(subparsers)
+                raise  # the module is there but one of its own imports is not
+            raise CommandModuleError(module_name, "is missing") from error
+        register = getattr(module, "register", None)
+        if not callable(register):
+            raise CommandModuleError(module_name, "defines no register(subparsers)")
+        register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        parser = build_parser()
+    except CommandModuleError as error:
+        print(f"smsgw: {error}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     handler = args.handler
     result: int = handler(args)
     return result

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from smsgw.cli_serve import StopSignals
-from smsgw.config import AppConfig, load_config, reject_unknown_keys
+from smsgw.config import AppConfig, load_config
+from smsgw.config_strict import reject_unknown_keys
 from smsgw.domain.errors import ConfigError
 
 if TYPE_CHECKING:

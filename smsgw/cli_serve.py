@@ -13,7 +13,8 @@ from typing import Any
 
 import structlog
 
-from smsgw.config import AppConfig, load_config, production_secret_problems
+from smsgw.config import AppConfig, load_config
+from smsgw.config_secrets import production_secret_problems
 from smsgw.domain.errors import ConfigError
 
 log = structlog.get_logger(__name__)

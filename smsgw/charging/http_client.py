@@ -1,4 +1,4 @@
-"""`HttpChargingGateway`: one operator's charging API over HTTP (docs/operator-charging.md).
+"""`HttpChargingClient`: one operator's charging API over HTTP (docs/operator-charging.md).
 
 It never raises for what the network or the operator does: a connection refused, a
 timeout, a 5xx or an unreadable answer is `ChargeOutcome.UNKNOWN`, which the service
@@ -30,7 +30,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class HttpChargingGateway:
+class HttpChargingClient:
     """Implements `smsgw.service.ports.ChargingGateway` for one operator.
 
     `base_url` is the operator's API root (`{base}/charges` is appended); `secret` the

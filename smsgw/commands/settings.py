@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from smsgw.commands.plates import PlateRules, plate_rules
 
-# SPEC §1: a zone's maximum defaults to 24 hours; the parser refuses more than the
+# docs/rules.md §1: a zone's maximum defaults to 24 hours; the parser refuses more than the
 # gateway-wide maximum, the domain then checks the zone's own
 DEFAULT_MAX_HOURS = 24
 

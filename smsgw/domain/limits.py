@@ -1,4 +1,4 @@
-"""The operator's payment limits, checked before any charge is requested (SPEC §4, §5).
+"""The operator's payment limits, checked before any charge is requested (docs/rules.md §5, §6).
 
 Limits include all commissions (this gateway adds none). The day and the month are
 calendar periods in the operator's time zone, counted per phone over the charges this
@@ -90,8 +90,9 @@ def check_limits(
     usage: Usage,
     phone_balance: Money | None = None,
 ) -> LimitBroken | None:
-    """The first limit that charging `amount` would break, in SPEC §5's order (minimum,
-    per payment, per day, per month, what must remain), or None when it may be charged.
+    """The first limit that charging `amount` would break, in the order of the table in
+    docs/rules.md §6 (minimum, per payment, per day, per month, what must remain), or None
+    when it may be charged.
     `usage` is the phone's usage before this payment (see `usage_of`); `phone_balance` is
     the phone's own balance when the operator tells it; unknown means the operator
     enforces what must remain itself. Check `ensure_supported` first: an unsupported

@@ -31,10 +31,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from smsgw.domain.errors import ConfigError, OperatorUnsupportedError
-from smsgw.domain.money import Money
-
-# Digits after the decimal point of each currency this gateway handles.
-MINOR_DIGITS: Mapping[str, int] = {"RUB": 2, "KZT": 2}
+from smsgw.domain.money import MINOR_UNIT_DIGITS, Money
 
 _TOP_LEVEL_KEYS = frozenset(
     {"id", "name", "brands", "currency", "time_zone", "supported", "confirmation"}
@@ -185,8 +182,8 @@ def _flag(data: Mapping[str, object], key: str, where: str, *, default: bool) ->
 
 def _currency(data: Mapping[str, object], where: str) -> str:
     value = data.get("currency")
-    if not isinstance(value, str) or value not in MINOR_DIGITS:
-        raise ConfigError(f"{where}:currency", f"must be one of {sorted(MINOR_DIGITS)}")
+    if not isinstance(value, str) or value not in MINOR_UNIT_DIGITS:
+        raise ConfigError(f"{where}:currency", f"must be one of {sorted(MINOR_UNIT_DIGITS)}")
     return value
 
 
@@ -249,7 +246,7 @@ def _limits(limits: Mapping[str, object], currency: str, where: str) -> Operator
 
 def _amount(value: object, currency: str, key: str) -> Money:
     """Major units, exact: 15000 or "0.01"; a float would already have lost the kopecks."""
-    digits = MINOR_DIGITS[currency]
+    digits = MINOR_UNIT_DIGITS[currency]
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ConfigError(key, 'must be an integer or a decimal string such as "0.01"')
     if isinstance(value, int):

@@ -30,6 +30,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
+from smsgw.commands.model import Extend, Stop
+from smsgw.commands.text import format_command
 from smsgw.domain import ledger
 from smsgw.domain.billing import end_for, extension_price, price, refund_for_stop
 from smsgw.domain.errors import (
@@ -176,11 +178,13 @@ def fund(price_due: Money, balance: Money, operator_minimum: Money | None) -> Fu
 
 
 def extend_example(plate: str, hours: int = 1) -> str:
-    return f"X*{hours}*{plate}"
+    """The extend command a reply suggests, written as the parser reads it back."""
+    return format_command(Extend(hours, plate))
 
 
 def stop_example(plate: str) -> str:
-    return f"S*{plate}"
+    """The stop command a reply suggests, written as the parser reads it back."""
+    return format_command(Stop(plate))
 
 
 # --- paying ------------------------------------------------------------------------------

@@ -14,11 +14,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from smsgw.domain.language import Language
-from smsgw.domain.money import Money
+from smsgw.domain.money import MINOR_UNIT_DIGITS, Money
 
 CURRENCY_SIGNS = {"RUB": "₽", "KZT": "₸", "USD": "$", "EUR": "€"}
-# minor units per major unit; every currency smsgw bills in has 100
-MINOR_DIGITS = {"RUB": 2, "KZT": 2, "USD": 2, "EUR": 2}
+# a currency smsgw does not bill in (only ever seen in tests) is shown with 2 decimals
+DEFAULT_MINOR_DIGITS = 2
 # RU and KK group thousands from this many major units: 1 500 ₸, 14 999 ₽
 GROUPING_FROM = 1_000
 THOUSANDS_SEPARATOR = " "
@@ -26,7 +26,7 @@ THOUSANDS_SEPARATOR = " "
 
 def format_money(amount: Money, language: Language | str = Language.RU) -> str:
     """`120,50 ₽` / `1 500 ₸` (RU, KK) or `120.50 RUB` / `1500 KZT` (EN)."""
-    digits = MINOR_DIGITS.get(amount.currency, 2)
+    digits = MINOR_UNIT_DIGITS.get(amount.currency, DEFAULT_MINOR_DIGITS)
     major, minor = divmod(abs(amount.minor), 10**digits)
     sign = "-" if amount.minor < 0 else ""
     if Language(language) is Language.EN:

@@ -78,7 +78,7 @@ class MoResult:
 
 
 class Gateway:
-    """The service as the transports see it (structurally, `GatewayApi`)."""
+    """The service as the transports see it (structurally, `ServiceApi`)."""
 
     def __init__(
         self,

@@ -1,6 +1,6 @@
 """SMPP 3.4 numbers: command ids, command statuses, TLV tags and field values.
 
-Names follow the SMPP 3.4 specification (issue 1.2), section 5.
+Names follow the SMPP v3.4 specification, section 5.
 """
 
 from __future__ import annotations
@@ -155,6 +155,8 @@ class MessageState(IntEnum):
 
 
 class Ton(IntEnum):
+    """type_of_number, section 5.2.5 (its twin numbering_plan_indicator is only carried)."""
+
     UNKNOWN = 0
     INTERNATIONAL = 1
     NATIONAL = 2
@@ -162,19 +164,6 @@ class Ton(IntEnum):
     SUBSCRIBER_NUMBER = 4
     ALPHANUMERIC = 5
     ABBREVIATED = 6
-
-
-class Npi(IntEnum):
-    UNKNOWN = 0
-    ISDN = 1
-    DATA = 3
-    TELEX = 4
-    LAND_MOBILE = 6
-    NATIONAL = 8
-    PRIVATE = 9
-    ERMES = 10
-    INTERNET = 14
-    WAP_CLIENT_ID = 18
 
 
 # esm_class, section 5.2.12: bits 1-0 messaging mode, bits 5-2 message type, bits 7-6 GSM.

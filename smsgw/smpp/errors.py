@@ -1,5 +1,10 @@
 """Typed SMPP errors: each class says which command_status answers it.
 
+There is a class for each status the codec or the session raises, and no more: the
+other statuses of SMPP 3.4 section 5.1.3 are plain `CommandStatus` values (a peer's
+`*_resp` carries them as numbers; nothing here raises them). An error with no more
+precise class is an `SmppError`, answered with ESME_RUNKNOWNERR.
+
 A decode error raised for a frame whose header was readable carries that frame's
 `sequence_number` and `command_id`, so the session can answer with the matching
 `*_resp` (or generic_nack) and the status. They stay None when the header was unreadable.
@@ -37,23 +42,6 @@ class IncorrectBindStatus(SmppError):
     command_status = CommandStatus.ESME_RINVBNDSTS
 
 
-class AlreadyBound(SmppError):
-    command_status = CommandStatus.ESME_RALYBND
-
-
-class InvalidPriorityFlag(SmppError):
-    command_status = CommandStatus.ESME_RINVPRTFLG
-
-
-class InvalidRegisteredDelivery(SmppError):
-    command_status = CommandStatus.ESME_RINVREGDLVFLG
-
-
-# Shadows the builtin on purpose: the brief's name for ESME_RSYSERR. Import it qualified.
-class SystemError(SmppError):
-    command_status = CommandStatus.ESME_RSYSERR
-
-
 class InvalidSourceAddress(SmppError):
     command_status = CommandStatus.ESME_RINVSRCADR
 
@@ -78,14 +66,6 @@ class InvalidSystemId(SmppError):
     command_status = CommandStatus.ESME_RINVSYSID
 
 
-class CancelFailed(SmppError):
-    command_status = CommandStatus.ESME_RCANCELFAIL
-
-
-class ReplaceFailed(SmppError):
-    command_status = CommandStatus.ESME_RREPLACEFAIL
-
-
 class MessageQueueFull(SmppError):
     command_status = CommandStatus.ESME_RMSGQFUL
 
@@ -106,52 +86,8 @@ class InvalidDestinationFlag(SmppError):
     command_status = CommandStatus.ESME_RINVDESTFLAG
 
 
-class InvalidSubmitWithReplace(SmppError):
-    command_status = CommandStatus.ESME_RINVSUBREP
-
-
-class InvalidEsmClass(SmppError):
-    command_status = CommandStatus.ESME_RINVESMCLASS
-
-
-class CannotSubmitToDistributionList(SmppError):
-    command_status = CommandStatus.ESME_RCNTSUBDL
-
-
-class SubmitFailed(SmppError):
-    command_status = CommandStatus.ESME_RSUBMITFAIL
-
-
-class InvalidSourceTon(SmppError):
-    command_status = CommandStatus.ESME_RINVSRCTON
-
-
-class InvalidSourceNpi(SmppError):
-    command_status = CommandStatus.ESME_RINVSRCNPI
-
-
-class InvalidDestinationTon(SmppError):
-    command_status = CommandStatus.ESME_RINVDSTTON
-
-
-class InvalidDestinationNpi(SmppError):
-    command_status = CommandStatus.ESME_RINVDSTNPI
-
-
 class InvalidSystemType(SmppError):
     command_status = CommandStatus.ESME_RINVSYSTYP
-
-
-class InvalidReplaceIfPresentFlag(SmppError):
-    command_status = CommandStatus.ESME_RINVREPFLAG
-
-
-class InvalidNumberOfMessages(SmppError):
-    command_status = CommandStatus.ESME_RINVNUMMSGS
-
-
-class Throttled(SmppError):
-    command_status = CommandStatus.ESME_RTHROTTLED
 
 
 class InvalidScheduledDeliveryTime(SmppError):
@@ -162,49 +98,13 @@ class InvalidValidityPeriod(SmppError):
     command_status = CommandStatus.ESME_RINVEXPIRY
 
 
-class InvalidDefaultMessageId(SmppError):
-    command_status = CommandStatus.ESME_RINVDFTMSGID
-
-
-class TemporaryAppError(SmppError):
-    command_status = CommandStatus.ESME_RX_T_APPN
-
-
-class PermanentAppError(SmppError):
-    command_status = CommandStatus.ESME_RX_P_APPN
-
-
-class RejectedAppError(SmppError):
-    command_status = CommandStatus.ESME_RX_R_APPN
-
-
-class QueryFailed(SmppError):
-    command_status = CommandStatus.ESME_RQUERYFAIL
-
-
 class InvalidOptionalParameterStream(SmppError):
     command_status = CommandStatus.ESME_RINVOPTPARSTREAM
-
-
-class OptionalParameterNotAllowed(SmppError):
-    command_status = CommandStatus.ESME_ROPTPARNOTALLWD
 
 
 class InvalidParameterLength(SmppError):
     command_status = CommandStatus.ESME_RINVPARLEN
 
 
-class MissingOptionalParameter(SmppError):
-    command_status = CommandStatus.ESME_RMISSINGOPTPARAM
-
-
 class InvalidParameterValue(SmppError):
     command_status = CommandStatus.ESME_RINVOPTPARAMVAL
-
-
-class DeliveryFailure(SmppError):
-    command_status = CommandStatus.ESME_RDELIVERYFAILURE
-
-
-class UnknownError(SmppError):
-    command_status = CommandStatus.ESME_RUNKNOWNERR

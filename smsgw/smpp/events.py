@@ -22,8 +22,12 @@ class Role(Enum):
     SMSC = "smsc"
 
 
-class SessionState(Enum):
-    """Bind states of SMPP 3.4 section 2.2, plus UNBINDING while an unbind is answered."""
+class BindState(Enum):
+    """Bind states of SMPP 3.4 section 2.2, plus UNBINDING while an unbind is answered.
+
+    Not a parking session's state (that is smsgw.domain.parking.SessionState): this is
+    the state of one SMPP link.
+    """
 
     OPEN = "open"
     BOUND_TX = "bound_tx"
@@ -37,7 +41,11 @@ class SessionState(Enum):
         return self in _BOUND_STATES
 
 
-_BOUND_STATES = frozenset({SessionState.BOUND_TX, SessionState.BOUND_RX, SessionState.BOUND_TRX})
+_BOUND_STATES = frozenset({BindState.BOUND_TX, BindState.BOUND_RX, BindState.BOUND_TRX})
+
+# The former name, while smpp/session.py and transport/smpp_*.py still import it: rename
+# them to BindState and delete this alias, so that SessionState means one thing.
+SessionState = BindState
 
 BindRequest = BindTransmitter | BindReceiver | BindTransceiver
 
@@ -53,7 +61,7 @@ class BindRequested:
 class Bound:
     """The session reached a bound state (ESME: on a successful bind_*_resp)."""
 
-    state: SessionState
+    state: BindState
     response: Pdu
 
 

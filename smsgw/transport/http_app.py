@@ -5,7 +5,7 @@
     /charging/{operator}/callback           operator charge results (http_callbacks)
     /health /ready /metrics /v1/...         operations API (http_ops)
 
-The handlers only parse, validate and call the service through `GatewayApi`; every
+The handlers only parse, validate and call the service through `ServiceApi`; every
 refusal is answered as JSON `{"error", "message"}` by the error middleware, including
 aiohttp's own 404, 405 and 413. MO and delivery-report endpoints exist only for HTTP
 links and check each link's credential (http_common.authorised_link); refusals are
@@ -54,7 +54,7 @@ Clock = Callable[[], datetime]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class GatewayApi(Protocol):
+class ServiceApi(Protocol):
     """What the HTTP listener needs from the service."""
 
     async def accept_mo(self, sms: InboundSms) -> bool:
@@ -121,7 +121,7 @@ def _utc_now() -> datetime:
 
 
 def create_app(
-    api: GatewayApi, options: HttpOptions, metrics: Metrics, *, clock: Clock = _utc_now
+    api: ServiceApi, options: HttpOptions, metrics: Metrics, *, clock: Clock = _utc_now
 ) -> web.Application:
     app = web.Application(
         client_max_size=options.max_body_bytes,

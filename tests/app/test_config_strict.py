@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from smsgw.cli import main
-from smsgw.config import GatewaySettings, load_config, settings_tables
+from smsgw.config import GatewaySettings, load_config
+from smsgw.config_strict import settings_tables
 from tests.e2e.proc import toml_text
 
 REPO = Path(__file__).resolve().parents[2]

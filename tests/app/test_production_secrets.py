@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from smsgw.cli import main
-from smsgw.config import config_from_mapping, production_secret_problems, read_operator_files
+from smsgw.config import config_from_mapping, read_operator_files
+from smsgw.config_secrets import production_secret_problems
 from smsgw.domain.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]

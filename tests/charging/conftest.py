@@ -20,7 +20,7 @@ from aiohttp import web
 from simulator.operator import OperatorSimulator
 from simulator.phones import ConfirmationPolicy, PhoneBook, VirtualPhone
 from smsgw.charging.callbacks import CallbackRejected, ReplayedCallbackError, parse_callback
-from smsgw.charging.http_client import HttpChargingGateway
+from smsgw.charging.http_client import HttpChargingClient
 from smsgw.domain.charges import Charge, new_charge
 from smsgw.domain.money import Money
 from smsgw.service.ports import ChargeCallback
@@ -140,8 +140,8 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 @pytest.fixture
 def gateway(
     operator: OperatorSimulator, session: aiohttp.ClientSession, clock: FakeClock
-) -> HttpChargingGateway:
-    return HttpChargingGateway(operator.base_url, SECRET, session, timeout=GUARD, clock=clock)
+) -> HttpChargingClient:
+    return HttpChargingClient(operator.base_url, SECRET, session, timeout=GUARD, clock=clock)
 
 
 def make_charge(msisdn: str, amount_minor: int = 60_00, charge_id: str = "ch-1") -> Charge:

@@ -1,4 +1,4 @@
-"""HttpChargingGateway against the simulated operator, over real HTTP on port 0."""
+"""HttpChargingClient against the simulated operator, over real HTTP on port 0."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from simulator.operator import OperatorSimulator
 from simulator.phones import PhoneBook
-from smsgw.charging.http_client import HttpChargingGateway
+from smsgw.charging.http_client import HttpChargingClient
 from smsgw.domain.money import Money
 from smsgw.service.ports import ChargeCallback, ChargeOutcome
 from tests.charging.conftest import (
@@ -37,7 +37,7 @@ TEXT = "Парковка 1001, A123BC77, 1 ч: 60,00 ₽"
 
 
 async def test_confirm_path_debits_the_phone_and_calls_back(
-    gateway: HttpChargingGateway,
+    gateway: HttpChargingClient,
     operator: OperatorSimulator,
     receiver: CallbackReceiver,
     phones: PhoneBook,
@@ -69,7 +69,7 @@ async def test_confirm_path_debits_the_phone_and_calls_back(
 
 
 async def test_decline_leaves_the_balance(
-    gateway: HttpChargingGateway,
+    gateway: HttpChargingClient,
     operator: OperatorSimulator,
     receiver: CallbackReceiver,
     phones: PhoneBook,
@@ -86,7 +86,7 @@ async def test_decline_leaves_the_balance(
 
 
 async def test_ignored_request_stays_pending_until_answered_by_hand(
-    gateway: HttpChargingGateway,
+    gateway: HttpChargingClient,
     operator: OperatorSimulator,
     receiver: CallbackReceiver,
     phones: PhoneBook,
@@ -108,7 +108,7 @@ async def test_ignored_request_stays_pending_until_answered_by_hand(
 
 
 async def test_short_balance_fails_with_insufficient_funds(
-    gateway: HttpChargingGateway,
+    gateway: HttpChargingClient,
     operator: OperatorSimulator,
     receiver: CallbackReceiver,
     phones: PhoneBook,
@@ -125,7 +125,7 @@ async def test_short_balance_fails_with_insufficient_funds(
 
 
 async def test_a_retried_request_is_the_same_charge_and_debits_once(
-    gateway: HttpChargingGateway,
+    gateway: HttpChargingClient,
     operator: OperatorSimulator,
     receiver: CallbackReceiver,
     phones: PhoneBook,
@@ -149,7 +149,7 @@ async def test_a_retried_request_is_the_same_charge_and_debits_once(
 
 
 async def test_same_id_for_another_amount_is_refused_as_failed(
-    gateway: HttpChargingGateway, operator: OperatorSimulator, receiver: CallbackReceiver
+    gateway: HttpChargingClient, operator: OperatorSimulator, receiver: CallbackReceiver
 ) -> None:
     await gateway.request_charge(make_charge(IGNORES, 30_00), TEXT, receiver.url, False)
 
@@ -160,7 +160,7 @@ async def test_same_id_for_another_amount_is_refused_as_failed(
 
 
 async def test_confirmed_by_subscriber_charges_at_once_without_asking(
-    gateway: HttpChargingGateway,
+    gateway: HttpChargingClient,
     operator: OperatorSimulator,
     receiver: CallbackReceiver,
     phones: PhoneBook,
@@ -175,7 +175,7 @@ async def test_confirmed_by_subscriber_charges_at_once_without_asking(
 
 
 async def test_a_phone_of_another_operator_is_unknown(
-    gateway: HttpChargingGateway, receiver: CallbackReceiver, phones: PhoneBook
+    gateway: HttpChargingClient, receiver: CallbackReceiver, phones: PhoneBook
 ) -> None:
     answer = await gateway.request_charge(make_charge(OTHER_OPERATOR), TEXT, receiver.url, False)
 
@@ -184,7 +184,7 @@ async def test_a_phone_of_another_operator_is_unknown(
 
 
 async def test_the_phone_answers_after_its_delay_through_the_injected_sleep(
-    gateway: HttpChargingGateway,
+    gateway: HttpChargingClient,
     operator: OperatorSimulator,
     receiver: CallbackReceiver,
     phones: PhoneBook,
@@ -199,7 +199,7 @@ async def test_the_phone_answers_after_its_delay_through_the_injected_sleep(
     assert [c.outcome for c in receiver.received] == [ChargeOutcome.CONFIRMED]
 
 
-async def test_unknown_charge_poll_is_unknown_not_failed(gateway: HttpChargingGateway) -> None:
+async def test_unknown_charge_poll_is_unknown_not_failed(gateway: HttpChargingClient) -> None:
     answer = await gateway.charge_status(make_charge(CONFIRMS, charge_id="never-sent"))
 
     assert answer.outcome is ChargeOutcome.UNKNOWN
@@ -208,7 +208,7 @@ async def test_unknown_charge_poll_is_unknown_not_failed(gateway: HttpChargingGa
 
 @pytest.mark.parametrize("status", [500, 502, 503, 429, 408])
 async def test_server_errors_and_throttling_are_unknown(
-    gateway: HttpChargingGateway,
+    gateway: HttpChargingClient,
     operator: OperatorSimulator,
     receiver: CallbackReceiver,
     phones: PhoneBook,
@@ -231,7 +231,7 @@ async def test_a_wrong_secret_is_refused_by_the_operator(
     receiver: CallbackReceiver,
     clock: FakeClock,
 ) -> None:
-    wrong = HttpChargingGateway(
+    wrong = HttpChargingClient(
         operator.base_url, b"another-secret-xxxx", session, GUARD, clock=clock
     )
     charge = make_charge(CONFIRMS)
@@ -254,7 +254,7 @@ async def test_a_gateway_clock_off_by_more_than_five_minutes_is_refused(
     clock: FakeClock,
 ) -> None:
     late = FakeClock(clock.now + timedelta(minutes=5, seconds=1))
-    gateway = HttpChargingGateway(operator.base_url, SECRET, session, GUARD, clock=late)
+    gateway = HttpChargingClient(operator.base_url, SECRET, session, GUARD, clock=late)
 
     answer = await gateway.request_charge(make_charge(CONFIRMS), TEXT, receiver.url, False)
 
@@ -273,7 +273,7 @@ def refused_port() -> Iterator[int]:
 async def test_server_down_is_unknown(
     session: aiohttp.ClientSession, refused_port: int, clock: FakeClock
 ) -> None:
-    gateway = HttpChargingGateway(
+    gateway = HttpChargingClient(
         f"http://127.0.0.1:{refused_port}", SECRET, session, GUARD, clock=clock
     )
     charge = make_charge(CONFIRMS)
@@ -307,7 +307,7 @@ async def silent_port() -> AsyncIterator[int]:
 async def test_a_timeout_is_unknown(
     session: aiohttp.ClientSession, silent_port: int, clock: FakeClock
 ) -> None:
-    gateway = HttpChargingGateway(
+    gateway = HttpChargingClient(
         f"http://127.0.0.1:{silent_port}", SECRET, session, timeout=0.05, clock=clock
     )
 

@@ -17,7 +17,7 @@ from simulator.operator import (
     bundled_must_remain,
 )
 from simulator.phones import PhoneBook, VirtualPhone
-from smsgw.charging.http_client import HttpChargingGateway
+from smsgw.charging.http_client import HttpChargingClient
 from smsgw.charging.protocol import CHARGES_PATH
 from smsgw.charging.signing import signature_headers, unix_timestamp
 from smsgw.domain.money import Money
@@ -68,7 +68,7 @@ async def test_a_signed_but_malformed_request_names_the_field(
 
 
 async def test_a_charge_id_with_odd_characters_is_one_path_segment(
-    gateway: HttpChargingGateway, operator: OperatorSimulator, receiver: CallbackReceiver
+    gateway: HttpChargingClient, operator: OperatorSimulator, receiver: CallbackReceiver
 ) -> None:
     charge = make_charge(IGNORES, charge_id="ch/1 ü?")
 
@@ -80,7 +80,7 @@ async def test_a_charge_id_with_odd_characters_is_one_path_segment(
 
 
 async def test_answering_by_hand_needs_a_pending_charge_and_a_1_or_0(
-    gateway: HttpChargingGateway, operator: OperatorSimulator, receiver: CallbackReceiver
+    gateway: HttpChargingClient, operator: OperatorSimulator, receiver: CallbackReceiver
 ) -> None:
     with pytest.raises(NoPendingConfirmationError):
         await operator.answer(IGNORES, "1")
@@ -103,7 +103,7 @@ def refused_url() -> Iterator[str]:
 
 
 async def test_an_unreachable_gateway_gets_freshly_signed_retries(
-    gateway: HttpChargingGateway,
+    gateway: HttpChargingClient,
     operator: OperatorSimulator,
     sleep: RecordedSleep,
     refused_url: str,
@@ -119,7 +119,7 @@ async def test_an_unreachable_gateway_gets_freshly_signed_retries(
 
 
 async def test_a_refused_callback_is_not_retried(
-    gateway: HttpChargingGateway,
+    gateway: HttpChargingClient,
     operator: OperatorSimulator,
     clock: FakeClock,
     sleep: RecordedSleep,
@@ -138,7 +138,7 @@ async def test_a_refused_callback_is_not_retried(
 
 
 async def test_the_same_callback_bytes_again_are_a_replay(
-    gateway: HttpChargingGateway,
+    gateway: HttpChargingClient,
     operator: OperatorSimulator,
     receiver: CallbackReceiver,
     session: aiohttp.ClientSession,
@@ -162,7 +162,7 @@ async def test_closing_cancels_a_phone_still_thinking(clock: FakeClock) -> None:
     sim = OperatorSimulator(OPERATOR, SECRET, phones, clock=clock)
     await sim.start()
     async with aiohttp.ClientSession() as session:
-        gateway = HttpChargingGateway(sim.base_url, SECRET, session, GUARD, clock=clock)
+        gateway = HttpChargingClient(sim.base_url, SECRET, session, GUARD, clock=clock)
         answer = await gateway.request_charge(
             make_charge("79161110001"), "text", "http://127.0.0.1:9/cb", False
         )
@@ -176,7 +176,7 @@ async def test_closing_cancels_a_phone_still_thinking(clock: FakeClock) -> None:
 
 
 async def test_settle_waits_for_every_answering_phone(
-    gateway: HttpChargingGateway, operator: OperatorSimulator, receiver: CallbackReceiver
+    gateway: HttpChargingClient, operator: OperatorSimulator, receiver: CallbackReceiver
 ) -> None:
     for number, charge_id in (("79161110001", "a"), ("79161110002", "b")):
         await gateway.request_charge(
@@ -203,7 +203,7 @@ async def test_beeline_keeps_10_rub_on_the_phone_and_says_why_it_refused(
     await sim.start()
     try:
         async with aiohttp.ClientSession() as session:
-            gateway = HttpChargingGateway(sim.base_url, SECRET, session, GUARD, clock=clock)
+            gateway = HttpChargingClient(sim.base_url, SECRET, session, GUARD, clock=clock)
             for charge_id, amount in (("too-much", 95_00), ("fits", 90_00)):
                 charge = replace(
                     make_charge("79031110001", amount, charge_id), operator_id="beeline"
@@ -222,7 +222,7 @@ async def test_beeline_keeps_10_rub_on_the_phone_and_says_why_it_refused(
 
 
 async def test_a_barred_number_fails_with_its_reason(
-    gateway: HttpChargingGateway, operator: OperatorSimulator, receiver: CallbackReceiver
+    gateway: HttpChargingClient, operator: OperatorSimulator, receiver: CallbackReceiver
 ) -> None:
     operator.phones.require("79161110001").barred = True
     await gateway.request_charge(make_charge("79161110001"), "t", receiver.url, False)

@@ -1,4 +1,4 @@
-"""Every form of SPEC §1, in Latin and Cyrillic, as old phones send them."""
+"""Every form of docs/commands.md, in Latin and Cyrillic, as old phones send them."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ VALID: list[tuple[str, Command]] = [
     ("1001*A123BC77", Pay("1001", "A123BC77", 1)),
     ("1001*a123bc77*24", Pay("1001", "A123BC77", 24)),
     ("1001*а123вс77*2", Pay("1001", "A123BC77", 2)),  # Cyrillic plate
-    ("3601*А000АА36*2", Pay("3601", "A000AA36", 2)),  # Voronezh seed
-    ("1001*А111ААА*1", Pay("1001", "A111AAA", 1)),  # Almaty seed, old KZ format
-    ("1001*123ААА02*1", Pay("1001", "123AAA02", 1)),  # Almaty seed, new KZ format
+    ("3601*А000АА36*2", Pay("3601", "A000AA36", 2)),  # Voronezh plate
+    ("1001*А111ААА*1", Pay("1001", "A111AAA", 1)),  # Almaty, old KZ format
+    ("1001*123ААА02*1", Pay("1001", "123AAA02", 1)),  # Almaty, new KZ format
     ("1001*A123BC777*3", Pay("1001", "A123BC777", 3)),  # 3-digit region
     ("1001*AB12345", Pay("1001", "AB12345", 1)),  # taxi
     ("1001*AB123456", Pay("1001", "AB123456", 1)),  # trailer
@@ -56,9 +56,9 @@ VALID: list[tuple[str, Command]] = [
     # extend: X*HOURS, X*HOURS*PLATE, XHOURS
     ("X*2", Extend(2)),
     ("x*2", Extend(2)),
-    ("х*3", Extend(3)),  # Cyrillic, Voronezh seed
-    ("Х*2", Extend(2)),  # Cyrillic capital, Almaty seed
-    ("х*3*А000АА36", Extend(3, "A000AA36")),  # Voronezh seed
+    ("х*3", Extend(3)),  # Cyrillic, as in Voronezh
+    ("Х*2", Extend(2)),  # Cyrillic capital, as in Almaty
+    ("х*3*А000АА36", Extend(3, "A000AA36")),  # Voronezh plate
     ("X*3*a000aa36", Extend(3, "A000AA36")),
     ("X3", Extend(3)),
     ("x3", Extend(3)),
@@ -72,9 +72,9 @@ VALID: list[tuple[str, Command]] = [
     ("s", Stop()),
     ("C", Stop()),
     ("c", Stop()),
-    ("с", Stop()),  # Cyrillic, Voronezh seed
+    ("с", Stop()),  # Cyrillic, as in Voronezh
     ("С", Stop()),
-    ("с*А000АА36", Stop("A000AA36")),  # Voronezh seed
+    ("с*А000АА36", Stop("A000AA36")),  # Voronezh plate
     ("S*A123BC77", Stop("A123BC77")),
     ("C*a123bc77", Stop("A123BC77")),
     ("S.", Stop()),

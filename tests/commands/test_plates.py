@@ -1,4 +1,4 @@
-"""Canonical plates and the national formats of SPEC §1."""
+"""Canonical plates and the national formats of docs/commands.md."""
 
 from __future__ import annotations
 

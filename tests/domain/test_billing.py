@@ -54,9 +54,9 @@ def at(tz: ZoneInfo, text: str) -> datetime:
 @pytest.mark.parametrize(
     ("zone", "start", "hours", "paid_minutes", "amount_minor"),
     [
-        # plain paid daytime: the SPEC's quote example (Sunday is paid in this zone)
+        # plain paid daytime (Sunday is paid in this zone)
         (MOSCOW_ZONE, "2026-11-22T10:00", 2, 120, 12000),
-        # into the free night: only 19:00-20:00 is paid (seed 001)
+        # into the free night: only 19:00-20:00 is paid
         (MOSCOW_ZONE, "2026-11-20T19:00", 3, 60, 6000),
         # through the whole night: 19:30-20:00 and 08:00-08:30
         (MOSCOW_ZONE, "2026-11-20T19:30", 13, 60, 6000),
@@ -149,11 +149,11 @@ def test_price_refuses_reversed_and_naive_intervals() -> None:
 @pytest.mark.parametrize(
     ("zone", "stop", "billed", "used_minor", "refund_minor"),
     [
-        # hour step: 70 minutes used are billed as 2 hours of the 3 prepaid (seed 000)
+        # hour step: 70 minutes used are billed as 2 hours of the 3 prepaid
         (ASTANA_ZONE, "2026-11-20T11:10", "2026-11-20T11:10", 30000, 15000),
         (ASTANA_ZONE, "2026-11-20T10:00", "2026-11-20T10:00", 0, 45000),
         (ASTANA_ZONE, "2026-11-20T10:00:01", "2026-11-20T10:00:01", 15000, 30000),
-        # minute step (seed 004): 30 min 10 s used are billed as 31 minutes
+        # minute step: 30 min 10 s used are billed as 31 minutes
         (ALMATY_ZONE, "2026-11-20T10:30:10", "2026-11-20T10:30:10", 5167, 24833),
         # a stop at or after the end refunds nothing
         (ALMATY_ZONE, "2026-11-20T14:00", "2026-11-20T13:00", 30000, 0),

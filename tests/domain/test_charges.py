@@ -170,7 +170,8 @@ def test_random_events_stay_in_the_table_and_money_moves_at_most_once(
 def test_a_new_charge_waits_the_default_fifteen_minutes() -> None:
     charge = a_charge()
     assert charge.state is S.REQUESTED
-    assert charge.deadline == NOW + timedelta(minutes=15)  # SPEC §4 default
+    # the default confirmation_timeout_minutes of docs/rules.md §5
+    assert charge.deadline == NOW + timedelta(minutes=15)
     assert charge.deadline - charge.requested_at == DEFAULT_CONFIRMATION_TIMEOUT
 
 

@@ -86,7 +86,7 @@ def running(plate: str = "A123BC77", hours: int = 2, zone: Zone = MOSCOW_ZONE) -
     ("balance", "minimum", "from_balance", "to_charge", "excess", "balance_after"),
     [
         (0, None, 0, 12000, 0, 0),  # nothing on the account: the phone pays it all
-        (20000, None, 12000, 0, 0, 8000),  # the account covers it: no charge (seed 003)
+        (20000, None, 12000, 0, 0, 8000),  # the account covers it: no charge
         (11000, None, 11000, 1000, 0, 0),  # only the shortfall is charged
         (11950, rub(100), 11950, 100, 50, 50),  # 0.50 short, 1 RUB minimum (MTS)
         (11950, rub(1000), 11950, 1000, 950, 950),  # 10 RUB minimum (Beeline)

@@ -1,4 +1,4 @@
-"""Once through a real Kannel (issue #4 item 8).
+"""Once through a real Kannel (docs/kannel.md).
 
     phone ─▶ SimulatedSmsc ─deliver_sm─▶ bearerbox ─▶ smsbox ─get-url─▶ gateway
     phone ◀─ SimulatedSmsc ◀─submit_sm── bearerbox ◀─ smsbox ◀─sendsms── gateway

@@ -1,4 +1,4 @@
-"""SPEC flows end to end over SMPP: a phone texts the simulator's SMSC, the gateway
+"""The flows of docs/rules.md end to end over SMPP: a phone texts the simulator's SMSC, the gateway
 binds to it, charges through the simulated operator and texts back."""
 
 from __future__ import annotations

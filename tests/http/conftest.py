@@ -1,4 +1,4 @@
-"""The HTTP listener on an OS-chosen port, in front of an in-test `GatewayApi`."""
+"""The HTTP listener on an OS-chosen port, in front of an in-test `ServiceApi`."""
 
 from __future__ import annotations
 
@@ -40,8 +40,8 @@ class StoreDownError(Exception):
 
 
 @dataclass
-class FakeGateway:
-    """A `GatewayApi` that records every call and answers as the test sets it up."""
+class FakeServiceApi:
+    """A `ServiceApi` that records every call and answers as the test sets it up."""
 
     mo_answer: bool | None = True  # None: raise, as a store that is down would
     receipt_answer: bool | None = True
@@ -126,8 +126,8 @@ class StartServer(Protocol):
 
 
 @pytest.fixture
-def gateway() -> FakeGateway:
-    return FakeGateway()
+def gateway() -> FakeServiceApi:
+    return FakeServiceApi()
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def metrics() -> Metrics:
 
 
 @pytest.fixture
-async def start_server(gateway: FakeGateway, metrics: Metrics) -> AsyncIterator[StartServer]:
+async def start_server(gateway: FakeServiceApi, metrics: Metrics) -> AsyncIterator[StartServer]:
     """Starts a listener (OPTIONS unless told otherwise), closed at the end of the test."""
     servers: list[RunningHttpServer] = []
 

@@ -9,7 +9,7 @@ import pytest
 
 from smsgw.service.ports import OutboxState
 from smsgw.transport.http_app import RunningHttpServer
-from tests.http.conftest import OPTIONS, FakeGateway, StartServer
+from tests.http.conftest import OPTIONS, FakeServiceApi, StartServer
 
 
 async def _error_code(response: aiohttp.ClientResponse) -> str:
@@ -24,7 +24,7 @@ async def _error_code(response: aiohttp.ClientResponse) -> str:
 async def test_final_reports_reach_the_outbox(
     server: RunningHttpServer,
     http: aiohttp.ClientSession,
-    gateway: FakeGateway,
+    gateway: FakeServiceApi,
     report_type: str,
     state: OutboxState,
 ) -> None:
@@ -36,7 +36,10 @@ async def test_final_reports_reach_the_outbox(
 
 @pytest.mark.parametrize("report_type", ["4", "8", "32"])
 async def test_intermediate_reports_are_acknowledged_only(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway, report_type: str
+    server: RunningHttpServer,
+    http: aiohttp.ClientSession,
+    gateway: FakeServiceApi,
+    report_type: str,
 ) -> None:
     params = {"id": "out-7f3a", "type": report_type}
     async with http.get(f"{server.base_url}/dlr/kannel/mts-kannel", params=params) as response:
@@ -45,7 +48,7 @@ async def test_intermediate_reports_are_acknowledged_only(
 
 
 async def test_unmatched_report_is_still_acknowledged(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     gateway.receipt_answer = False
     params = {"id": "unknown", "type": "1"}
@@ -65,7 +68,7 @@ async def test_unmatched_report_is_still_acknowledged(
 async def test_bad_reports_are_400_json(
     server: RunningHttpServer,
     http: aiohttp.ClientSession,
-    gateway: FakeGateway,
+    gateway: FakeServiceApi,
     params: dict[str, str],
     status: int,
     code: str,
@@ -86,7 +89,7 @@ async def test_report_on_unknown_link_is_404(
 
 
 async def test_report_not_recorded_is_503(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     gateway.receipt_answer = None
     params = {"id": "out-1", "type": "1"}
@@ -99,7 +102,7 @@ async def test_report_not_recorded_is_503(
 
 
 async def test_callback_passes_exact_bytes_and_headers(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     gateway.callback_answer = (202, {"status": "accepted", "charge_id": "c-1"})
     # deliberately not canonical JSON: a signature covers these exact bytes
@@ -117,7 +120,7 @@ async def test_callback_passes_exact_bytes_and_headers(
 
 
 async def test_service_refusal_is_passed_back(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     gateway.callback_answer = (401, {"error": "bad_signature", "message": "signature mismatch"})
     async with http.post(f"{server.base_url}/charging/mts/callback", data=b"{}") as response:
@@ -127,7 +130,7 @@ async def test_service_refusal_is_passed_back(
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 async def test_callback_over_the_limit_is_413(
-    start_server: StartServer, http: aiohttp.ClientSession, gateway: FakeGateway, chunked: bool
+    start_server: StartServer, http: aiohttp.ClientSession, gateway: FakeServiceApi, chunked: bool
 ) -> None:
     server = await start_server(replace(OPTIONS, callback_max_bytes=1024))
     body = b"x" * 1025
@@ -144,7 +147,7 @@ async def test_callback_over_the_limit_is_413(
 
 
 async def test_callback_at_the_limit_is_passed(
-    start_server: StartServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    start_server: StartServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     server = await start_server(replace(OPTIONS, callback_max_bytes=1024))
     async with http.post(f"{server.base_url}/charging/mts/callback", data=b"y" * 1024) as response:

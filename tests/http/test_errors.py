@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from smsgw.transport.http_app import RunningHttpServer
-from tests.http.conftest import AUTH, OPTIONS, FakeGateway, StartServer
+from tests.http.conftest import AUTH, OPTIONS, FakeServiceApi, StartServer
 from tests.http.kannel import kannel_query
 
 
@@ -49,7 +49,7 @@ async def test_wrong_method_is_405_json(
 
 
 async def test_kannel_form_over_the_size_limit_is_413_json(
-    start_server: StartServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    start_server: StartServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     server = await start_server(replace(OPTIONS, max_body_bytes=1024))
     body = kannel_query(b"x" * 2000).encode()
@@ -66,7 +66,7 @@ async def test_kannel_form_over_the_size_limit_is_413_json(
 async def test_an_unexpected_failure_is_500_json(
     server: RunningHttpServer,
     http: aiohttp.ClientSession,
-    gateway: FakeGateway,
+    gateway: FakeServiceApi,
 ) -> None:
     gateway.overview = {"unserialisable": object()}
     async with http.get(f"{server.base_url}/v1/phones/79031234567", headers=AUTH) as response:

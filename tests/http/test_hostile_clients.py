@@ -21,7 +21,7 @@ from smsgw.log_masking import scrub
 from smsgw.observability import Metrics, configure_logging
 from smsgw.transport.http_app import GUARD, RunningHttpServer, create_app, start_http_server
 from smsgw.transport.http_limits import ConnectionGuard, ConnectionLimits
-from tests.http.conftest import LINK_SECRETS, OPTIONS, FakeGateway, StartServer
+from tests.http.conftest import LINK_SECRETS, OPTIONS, FakeServiceApi, StartServer
 
 # short enough for a test, long enough for a loaded machine to send a request in time
 DEADLINE = 0.5
@@ -33,7 +33,7 @@ MO_TEXT = "1001*A123BC77*2"
 BASIC = base64.b64encode(f"kannel:{LINK_SECRETS['mts-kannel']}".encode()).decode()
 
 
-async def _start_guarded(gateway: FakeGateway, metrics: Metrics) -> RunningHttpServer:
+async def _start_guarded(gateway: FakeServiceApi, metrics: Metrics) -> RunningHttpServer:
     """A listener with a short read deadline and a cap of 20 connections."""
     return await start_http_server(
         create_app(gateway, OPTIONS, metrics),
@@ -44,7 +44,7 @@ async def _start_guarded(gateway: FakeGateway, metrics: Metrics) -> RunningHttpS
 
 
 @pytest.fixture
-async def guarded(gateway: FakeGateway, metrics: Metrics) -> AsyncIterator[RunningHttpServer]:
+async def guarded(gateway: FakeServiceApi, metrics: Metrics) -> AsyncIterator[RunningHttpServer]:
     server = await _start_guarded(gateway, metrics)
     yield server
     await server.close()
@@ -86,7 +86,7 @@ async def test_slow_headers_are_cut_off_at_the_deadline(guarded: RunningHttpServ
 
 
 async def test_a_slow_body_is_cut_off_and_nothing_is_stored(
-    guarded: RunningHttpServer, gateway: FakeGateway, metrics: Metrics
+    guarded: RunningHttpServer, gateway: FakeServiceApi, metrics: Metrics
 ) -> None:
     reader, writer = await _connect(guarded)
     writer.write(_slow_body_request())  # headers and one body byte of 60 000
@@ -179,7 +179,7 @@ def logged(monkeypatch: pytest.MonkeyPatch) -> Iterator[LogOutput]:
 async def test_a_hang_up_mid_request_is_a_debug_line(
     logged: LogOutput,
     start_server: StartServer,
-    gateway: FakeGateway,
+    gateway: FakeServiceApi,
     metrics: Metrics,
 ) -> None:
     server = await start_server(OPTIONS)

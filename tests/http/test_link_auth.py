@@ -14,7 +14,7 @@ from yarl import URL
 from smsgw.observability import Metrics
 from smsgw.transport.http_app import HttpOptions, RunningHttpServer
 from smsgw.transport.http_common import HttpLink
-from tests.http.conftest import LINK_SECRETS, OPTIONS, FakeGateway, StartServer
+from tests.http.conftest import LINK_SECRETS, OPTIONS, FakeServiceApi, StartServer
 from tests.http.kannel import kannel_query
 
 VICTIM = "79031234567"
@@ -65,7 +65,7 @@ ATTACKS = [
 async def test_without_the_link_secret_nothing_is_stored(
     server: RunningHttpServer,
     anonymous: aiohttp.ClientSession,
-    gateway: FakeGateway,
+    gateway: FakeServiceApi,
     metrics: Metrics,
     method: str,
     path: str,
@@ -94,7 +94,7 @@ CREDENTIALS = [
 async def test_a_wrong_credential_is_401(
     server: RunningHttpServer,
     anonymous: aiohttp.ClientSession,
-    gateway: FakeGateway,
+    gateway: FakeServiceApi,
     metrics: Metrics,
     query: dict[str, str],
     authorization: str | None,
@@ -108,7 +108,7 @@ async def test_a_wrong_credential_is_401(
 
 
 async def test_the_secret_in_the_query_as_kannel_sends_it(
-    server: RunningHttpServer, anonymous: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, anonymous: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     url = f"{server.base_url}/mo/kannel/mts-kannel?secret={MTS_SECRET}&{MO_QUERY}"
     async with anonymous.get(URL(url, encoded=True)) as response:
@@ -121,7 +121,7 @@ async def test_the_secret_in_the_query_as_kannel_sends_it(
 
 
 async def test_the_secret_as_basic_auth(
-    server: RunningHttpServer, anonymous: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, anonymous: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     headers = {"Authorization": aiohttp.encode_basic_auth("kannel", MTS_SECRET)}
     document = {"sender": VICTIM, "receiver": "7757", "text": "S", "id": "j-1"}
@@ -133,7 +133,7 @@ async def test_the_secret_as_basic_auth(
 
 
 async def test_a_link_without_a_secret_takes_nothing(
-    start_server: StartServer, anonymous: aiohttp.ClientSession, gateway: FakeGateway
+    start_server: StartServer, anonymous: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     server = await start_server(replace(OPTIONS, links={"open": HttpLink("mts", "")}))
     url = URL(f"{server.base_url}/mo/kannel/open?secret=&{MO_QUERY}", encoded=True)
@@ -153,7 +153,7 @@ async def test_a_link_without_a_secret_takes_nothing(
 async def test_allowed_networks(
     start_server: StartServer,
     anonymous: aiohttp.ClientSession,
-    gateway: FakeGateway,
+    gateway: FakeServiceApi,
     metrics: Metrics,
     networks: tuple[str, ...],
     status: int,

@@ -8,7 +8,7 @@ import pytest
 from yarl import URL
 
 from smsgw.transport.http_app import RunningHttpServer
-from tests.http.conftest import NOW, OPTIONS, FakeGateway, StartServer
+from tests.http.conftest import NOW, OPTIONS, FakeServiceApi, StartServer
 from tests.http.kannel import kannel_query
 
 
@@ -39,7 +39,7 @@ KANNEL_TEXTS = [
 async def test_kannel_get_decodes_raw_octets(
     server: RunningHttpServer,
     http: aiohttp.ClientSession,
-    gateway: FakeGateway,
+    gateway: FakeServiceApi,
     text: str,
     coding: str,
     charset: str,
@@ -66,7 +66,7 @@ async def test_kannel_get_decodes_raw_octets(
 
 
 async def test_kannel_post_form(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     body = kannel_query(
         "Й".encode("utf-16-be"), sender="0079031234567", coding="2", charset="UTF-16BE"
@@ -82,7 +82,7 @@ async def test_kannel_post_form(
 
 
 async def test_kannel_post_body_overrides_the_query(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     async with http.post(
         _url(server, "/mo/kannel/mts-kannel", "sender=79990000000&text=query"),
@@ -94,7 +94,7 @@ async def test_kannel_post_body_overrides_the_query(
 
 
 async def test_kannel_post_of_another_type_is_refused(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     async with http.post(
         f"{server.base_url}/mo/kannel/mts-kannel", data=b"I", headers={"Content-Type": "text/plain"}
@@ -105,7 +105,7 @@ async def test_kannel_post_of_another_type_is_refused(
 
 
 async def test_only_a_repeated_transport_id_is_the_same_message(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     retried = kannel_query(b"S", extra={"id": "kannel-41"})
     for _ in range(2):  # Kannel retrying a get-url whose answer it did not see
@@ -121,7 +121,7 @@ async def test_only_a_repeated_transport_id_is_the_same_message(
 
 
 async def test_an_empty_message_is_stored(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     async with http.get(_url(server, "/mo/kannel/mts-kannel", kannel_query(b""))) as response:
         assert response.status == 200
@@ -142,7 +142,7 @@ async def test_an_empty_message_is_stored(
 async def test_kannel_bad_fields_are_400_json(
     server: RunningHttpServer,
     http: aiohttp.ClientSession,
-    gateway: FakeGateway,
+    gateway: FakeServiceApi,
     query: str,
     code: str,
 ) -> None:
@@ -153,7 +153,7 @@ async def test_kannel_bad_fields_are_400_json(
 
 
 async def test_unknown_link_is_404(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     async with http.get(_url(server, "/mo/kannel/nope", kannel_query(b"I"))) as response:
         assert response.status == 404
@@ -165,7 +165,7 @@ async def test_unknown_link_is_404(
 async def test_not_stored_is_503_so_kannel_retries(
     server: RunningHttpServer,
     http: aiohttp.ClientSession,
-    gateway: FakeGateway,
+    gateway: FakeServiceApi,
     answer: bool | None,
 ) -> None:
     gateway.mo_answer = answer
@@ -180,7 +180,7 @@ async def test_not_stored_is_503_so_kannel_retries(
 
 
 async def test_json_mo(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     document = {"sender": "+77011234567", "receiver": "7757", "text": "Сәлем 😀", "id": 42}
     async with http.post(f"{server.base_url}/mo/json/beeline-http", json=document) as response:
@@ -210,7 +210,7 @@ async def test_json_mo(
 async def test_json_mo_bad_bodies_are_400(
     server: RunningHttpServer,
     http: aiohttp.ClientSession,
-    gateway: FakeGateway,
+    gateway: FakeServiceApi,
     body: bytes,
     code: str,
 ) -> None:
@@ -225,7 +225,7 @@ async def test_json_mo_bad_bodies_are_400(
 
 
 async def test_json_mo_over_the_size_limit_is_413(
-    start_server: StartServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    start_server: StartServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     server = await start_server(replace(OPTIONS, max_body_bytes=1024))
     document = {"sender": "79031234567", "receiver": "7757", "text": "x" * 2000}

@@ -12,7 +12,7 @@ from smsgw.domain.money import Money
 from smsgw.service.ports import StoreFigures
 from smsgw.transport.http_app import RunningHttpServer
 from smsgw.transport.http_ops import bearer_token_matches
-from tests.http.conftest import AUTH, NOW, OPTIONS, TOKEN, FakeGateway, StartServer
+from tests.http.conftest import AUTH, NOW, OPTIONS, TOKEN, FakeServiceApi, StartServer
 
 PROTECTED = [
     "/ready",
@@ -45,7 +45,7 @@ async def test_health_is_open(server: RunningHttpServer, http: aiohttp.ClientSes
 async def test_every_ops_endpoint_needs_the_token(
     server: RunningHttpServer,
     http: aiohttp.ClientSession,
-    gateway: FakeGateway,
+    gateway: FakeServiceApi,
     path: str,
     authorization: str | None,
 ) -> None:
@@ -101,7 +101,7 @@ def test_bearer_token_matching() -> None:
 async def test_readiness(
     server: RunningHttpServer,
     http: aiohttp.ClientSession,
-    gateway: FakeGateway,
+    gateway: FakeServiceApi,
     answer: bool | None,
     status: int,
     body: dict[str, object],
@@ -137,7 +137,7 @@ async def test_metrics_render_prometheus_text_with_request_counts(
 
 
 async def test_paid_plate_lookup_canonicalises_the_plate(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     until = NOW + timedelta(hours=2)
     gateway.paid_until = {("A123BC77", "1001"): until}
@@ -151,7 +151,7 @@ async def test_paid_plate_lookup_canonicalises_the_plate(
 
 
 async def test_unpaid_plate_lookup(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     async with http.get(
         f"{server.base_url}/v1/plates/123ABC02", params={"zone": "1002"}, headers=AUTH
@@ -187,7 +187,7 @@ async def test_bad_plate_lookups(
 
 
 async def test_phone_overview_normalises_the_number(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     gateway.overview = {
         "sessions": [{"plate": "A123BC77", "zone": "1001", "ends_at": NOW}],
@@ -203,7 +203,7 @@ async def test_phone_overview_normalises_the_number(
 
 
 async def test_phone_overview_refuses_a_non_number(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     async with http.get(f"{server.base_url}/v1/phones/abc", headers=AUTH) as response:
         assert response.status == 400
@@ -225,7 +225,7 @@ async def test_phone_overview_refuses_a_non_number(
 async def test_the_support_page_is_public_static_and_same_origin_only(
     server: RunningHttpServer,
     http: aiohttp.ClientSession,
-    gateway: FakeGateway,
+    gateway: FakeServiceApi,
     path: str,
     content_type: str,
 ) -> None:
@@ -263,7 +263,7 @@ async def test_ops_without_the_slash_leads_to_the_page(
 
 
 async def test_a_plate_without_a_zone_asks_every_zone(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     until = NOW + timedelta(hours=1)
     gateway.paid_until = {("A123BC77", "1002"): until}
@@ -282,7 +282,7 @@ async def test_a_plate_without_a_zone_asks_every_zone(
 async def test_history_passes_limit_and_cursor_through(
     server: RunningHttpServer,
     http: aiohttp.ClientSession,
-    gateway: FakeGateway,
+    gateway: FakeServiceApi,
     query: str,
     limit: int,
     before: str | None,
@@ -304,7 +304,7 @@ async def test_a_bad_history_query_is_refused(
 
 
 async def test_metrics_show_the_stores_figures_at_scrape_time(
-    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeGateway
+    server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
     gateway.figures = StoreFigures(
         charged=[("mts", Money(12_000, "RUB"))],

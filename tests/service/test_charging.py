@@ -1,4 +1,4 @@
-"""The charge flow (SPEC §4): gateway-mode `1`/`0`, callbacks and their checks, lost
+"""The charge flow (docs/rules.md §5): gateway-mode `1`/`0`, callbacks and their checks, lost
 answers, and money moving exactly once whatever is repeated."""
 
 from __future__ import annotations

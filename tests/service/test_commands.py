@@ -1,4 +1,4 @@
-"""Extend, stop, status, language and help (SPEC §1, §3, §6)."""
+"""Extend, stop, status, language and help (docs/commands.md; docs/rules.md §3, §7)."""
 
 from __future__ import annotations
 

@@ -89,7 +89,7 @@ async def test_metrics_count_commands_charges_and_sends(harness: Harness) -> Non
 
 
 def test_the_gateway_is_what_the_http_listener_calls(harness: Harness) -> None:
-    from smsgw.transport.http_app import GatewayApi
+    from smsgw.transport.http_app import ServiceApi
 
-    api: GatewayApi = harness.svc.gateway  # checked by mypy --strict
+    api: ServiceApi = harness.svc.gateway  # checked by mypy --strict
     assert callable(api.accept_charge_callback)

@@ -1,4 +1,4 @@
-"""Paying (SPEC §2–§5): the operator's confirmation, the parking account first, the
+"""Paying (docs/rules.md §2–§6): the operator's confirmation, the parking account first, the
 operator's minimum and limits, and every refusal with the reply that names it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reminders and end notices (SPEC §3), driven by `run_due` and the test's clock."""
+"""Reminders and end notices (docs/rules.md §3), driven by `run_due` and the test's clock."""
 
 from __future__ import annotations
 
