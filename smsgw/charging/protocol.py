@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from urllib.parse import quote
@@ -17,11 +16,12 @@ from urllib.parse import quote
 import orjson
 
 from smsgw.domain.money import Money
-from smsgw.service.ports import ChargeOutcome
+from smsgw.service.ports import CALLBACK_MAX_SKEW, ChargeOutcome
 
 CHARGES_PATH = "/charges"
-# How far a signed timestamp may be from the receiver's clock, either way.
-MAX_SKEW = timedelta(minutes=5)
+# How far a signed timestamp may be from the receiver's clock, either way (the service
+# keeps callback nonces by the same figure, so it is defined beside its ports).
+MAX_SKEW = CALLBACK_MAX_SKEW
 # Bodies are small; anything bigger is not a message of this protocol.
 MAX_BODY_BYTES = 16 * 1024
 MAX_ID_CHARS = 128

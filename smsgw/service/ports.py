@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, TypeVar, runtime_checkable
 
@@ -142,6 +142,12 @@ class Job:
     kind: JobKind
     reference: str  # session id or charge id
     due_at: datetime
+
+    @classmethod
+    def of(cls, kind: JobKind, reference: str, due_at: datetime) -> Job:
+        """The one way the service makes a job: one job of a kind per reference, so
+        scheduling it again moves it instead of adding a second."""
+        return cls(id=f"{kind.value}:{reference}", kind=kind, reference=reference, due_at=due_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,3 +508,55 @@ class PartwiseSender(Protocol):
 
     async def send_parts(self, sms: OutboundSms, on_part: PartAccepted) -> str:
         """As `MtSender.send`; `on_part` is awaited for every part the SMSC accepted."""
+
+
+# --- operator callbacks ---------------------------------------------------------------
+
+# How far a callback's timestamp may be from our clock and still be fresh. The service
+# keeps callback nonces for twice this (a replay older than that cannot be fresh).
+CALLBACK_MAX_SKEW = timedelta(minutes=5)
+
+
+class CallbackVerdict(StrEnum):
+    """What became of an operator's charge callback; the values are the words the
+    operator reads (docs/operator-charging.md)."""
+
+    STORED = "stored"  # applied (or already applied the same way)
+    MALFORMED = "malformed"
+    UNSIGNED = "unsigned"
+    BAD_SIGNATURE = "bad_signature"
+    STALE = "stale"
+    REPLAYED = "replayed"  # this nonce was stored before: stop retrying it
+    UNKNOWN_OPERATOR = "unknown_operator"
+    UNKNOWN_CHARGE = "unknown_charge"
+    CONFLICT = "conflict"  # contradicts what the charge already is
+    UNAVAILABLE = "unavailable"  # not applied, nothing remembered: send it again later
+
+
+class CallbackRefusedError(Exception):
+    """A callback refused before anything believes it; the message is the detail shown
+    to the operator, `verdict` says which refusal it is."""
+
+    verdict: CallbackVerdict = CallbackVerdict.MALFORMED
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAnswer:
+    verdict: CallbackVerdict
+    detail: str = ""
+    result: str | None = None  # with STORED: what the callback did to the charge
+
+
+class CallbackVerifier(Protocol):
+    """Checks a callback's signature, freshness and form (not its nonce: that needs the
+    store, and is remembered in the unit that applies it)."""
+
+    def __call__(
+        self,
+        operator_id: str,
+        secret: bytes | str,
+        headers: Mapping[str, str],
+        body: bytes,
+        now: datetime,
+    ) -> ChargeCallback:
+        """The verified callback; raises `CallbackRefusedError` saying why not."""

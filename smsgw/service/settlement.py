@@ -41,13 +41,12 @@ from smsgw.service.payments import (
     answer_number,
     is_waiting_for_subscriber,
 )
-from smsgw.service.ports import Job, JobKind, StoredCharge
+from smsgw.service.ports import JobKind, StoredCharge
 from smsgw.service.session_flow import (
     MovedOut,
     close_if_ended,
     credit_charge,
     extend_session,
-    job_id,
     move_out,
     phone_balance,
     start_session,
@@ -295,11 +294,6 @@ async def _closed(
     )
     if target is ChargeState.EXPIRED and not is_waiting_for_subscriber(charge, purpose):
         # the operator may still take the money after our timeout: keep asking a while
-        await unit.tx.schedule(
-            Job(
-                id=job_id(JobKind.CHARGE_RETRY, charge.id),
-                kind=JobKind.CHARGE_RETRY,
-                reference=charge.id,
-                due_at=unit.now + unit.settings.late_poll_interval,
-            )
+        await unit.schedule(
+            JobKind.CHARGE_RETRY, charge.id, unit.now + unit.settings.late_poll_interval
         )
