@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Protocol, TypeVar, runtime_checkable
 
 from smsgw.domain.charges import Charge, ChargeState
@@ -439,6 +440,46 @@ class ChargeOutcome(StrEnum):
     DECLINED = "declined"  # the subscriber said no
     FAILED = "failed"  # the operator refused (no money on the phone, blocked, limits…)
     UNKNOWN = "unknown"  # no usable answer (network, timeout, 5xx): ask again later
+
+
+class Reason(StrEnum):
+    """Why a charge was not taken: "reason" beside a declined or failed status. The
+    driver's reply names it in words and says what to do next; a value not listed here
+    is read as UNKNOWN."""
+
+    DECLINED = "declined"  # the subscriber answered no
+    INSUFFICIENT_FUNDS = "insufficient_funds"  # too little on the phone (incl. what must remain)
+    OPERATOR_LIMIT = "operator_limit"  # over one of the operator's own payment limits
+    SUBSCRIBER_BARRED = "subscriber_barred"  # payments barred for this number
+    UNKNOWN = "unknown"  # any other refusal
+    # older words some operators still send, read as the ones above
+    UNKNOWN_SUBSCRIBER = "unknown_subscriber"  # not this operator's subscriber
+    BLOCKED = "blocked"  # = subscriber_barred
+    LIMIT_EXCEEDED = "limit_exceeded"  # = operator_limit
+    TIMEOUT = "timeout"  # the subscriber did not answer within the operator's own time
+
+
+# the older words, and what they mean
+REASON_ALIASES: Mapping[str, Reason] = MappingProxyType(
+    {
+        Reason.BLOCKED.value: Reason.SUBSCRIBER_BARRED,
+        Reason.LIMIT_EXCEEDED.value: Reason.OPERATOR_LIMIT,
+        Reason.UNKNOWN_SUBSCRIBER.value: Reason.UNKNOWN,
+    }
+)
+
+
+def reason_of(word: str | None) -> Reason:
+    """A reason word from the wire as one of the five the gateway tells drivers apart."""
+    if word is None:
+        return Reason.UNKNOWN
+    alias = REASON_ALIASES.get(word)
+    if alias is not None:
+        return alias
+    try:
+        return Reason(word)
+    except ValueError:
+        return Reason.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,6 @@ from enum import StrEnum
 
 import structlog
 
-from smsgw.charging.protocol import Reason, reason_of
 from smsgw.domain.charges import (
     Charge,
     ChargeEvent,
@@ -41,7 +40,7 @@ from smsgw.service.payments import (
     answer_number,
     is_waiting_for_subscriber,
 )
-from smsgw.service.ports import JobKind, StoredCharge
+from smsgw.service.ports import JobKind, Reason, StoredCharge, reason_of
 from smsgw.service.session_flow import (
     MovedOut,
     close_if_ended,
