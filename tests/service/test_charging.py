@@ -4,7 +4,7 @@ answers, and money moving exactly once whatever is repeated."""
 from __future__ import annotations
 
 from smsgw.domain.charges import ChargeState
-from smsgw.service.ports import ChargeAnswer, ChargeOutcome
+from smsgw.service.ports import CallbackAnswer, CallbackVerdict, ChargeAnswer, ChargeOutcome
 
 from .harness import PHONE, Harness
 
@@ -194,3 +194,24 @@ async def test_an_answer_overtaken_by_its_callback_changes_nothing(harness: Harn
     assert len(harness.charging["mts"].requests) == 1
     assert await harness.balance(PHONE) == 0
     assert await harness.ledger_count("charge_confirmed") == 1
+
+
+async def test_the_service_answers_callbacks_in_its_own_terms_not_http(harness: Harness) -> None:
+    """What became of a callback is a verdict; which status that is, the listener says."""
+    await harness.mo(f"1001*{PLATE}*2")
+    charge_id = harness.last_charge_id()
+    body, headers = harness.signed_callback(charge_id, "confirmed")
+    gateway = harness.svc.gateway
+
+    applied = await gateway.accept_charge_callback("mts", headers, body)
+    replayed = await gateway.accept_charge_callback("mts", headers, body)
+    unknown = await gateway.accept_charge_callback("acme", {}, b"{}")
+    await harness.db.close()
+    body, headers = harness.signed_callback(charge_id, "confirmed", nonce="later")
+    unavailable = await gateway.accept_charge_callback("mts", headers, body)
+    await harness.reopen()
+
+    assert applied == CallbackAnswer(CallbackVerdict.STORED, result="applied")
+    assert replayed.verdict is CallbackVerdict.REPLAYED
+    assert unknown.verdict is CallbackVerdict.UNKNOWN_OPERATOR
+    assert unavailable == CallbackAnswer(CallbackVerdict.UNAVAILABLE, "try again later")
