@@ -22,6 +22,7 @@ import aiohttp
 import structlog
 from aiohttp import web
 
+from smsgw.charging.callbacks import parse_callback
 from smsgw.charging.http_client import HttpChargingClient
 from smsgw.clock import Clock, SystemClock
 from smsgw.commands import ParseSettings
@@ -209,7 +210,14 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
     # filled once the links exist; the outbox reads it at send time
     senders: dict[str, MtSender] = {}
     service = build_service(
-        store, deployment, clock, charging, senders, metrics, retention=_retention(config)
+        store,
+        deployment,
+        clock,
+        charging,
+        senders,
+        metrics,
+        retention=_retention(config),
+        verify_callback=parse_callback,
     )
     links: dict[str, EsmeLink] = {}
     inbound: list[SmppInbound] = []

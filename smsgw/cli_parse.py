@@ -8,7 +8,7 @@ from typing import Any
 
 from smsgw.commands import Command, ParseError, parse_command, plate_rules
 from smsgw.commands.plates import DEFAULT_COUNTRIES
-from smsgw.domain.language import Language
+from smsgw.language import Language
 from smsgw.replies import render
 
 

@@ -31,9 +31,9 @@ from smsgw.config_settings import (
 )
 from smsgw.config_strict import OPERATORS_DIR_KEY, reject_unknown_settings
 from smsgw.domain.errors import ConfigError
-from smsgw.domain.language import Language
 from smsgw.domain.operators import OperatorPolicy, load_operators
 from smsgw.domain.tariffs import zones_from_config
+from smsgw.language import Language
 
 # the settings types are used through this module, the loader's front door
 __all__ = [

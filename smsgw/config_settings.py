@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from smsgw.domain.language import Language
 from smsgw.domain.operators import OperatorPolicy
 from smsgw.domain.tariffs import Zone
+from smsgw.language import Language
 
 LinkKind = Literal["smpp", "kannel"]
 BindModeName = Literal["transceiver", "transmitter_receiver"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from simulator.bench.texts import DEFAULT_MIX, Mix
-from smsgw.domain.language import Language
+from smsgw.language import Language
 
 DEFAULT_OPERATORS: Final = ("mts", "megafon", "beeline", "t2")
 MAX_PHONES: Final = 1_000_000

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from smsgw.commands.errors import PARSE_REPLY_KEYS
-from smsgw.domain.language import Language
+from smsgw.language import Language
 from smsgw.replies.catalogue import SHARED_REPLY_FACTS
 from smsgw.replies.render import template_texts
 

@@ -1,22 +1,21 @@
 """Verifying an operator's charge callback before anything believes it.
 
-`parse_callback` checks, in this order: both signature headers are there (401
-unsigned), the signature matches the per-operator secret (401 bad_signature), the
-timestamp is unix seconds (400 malformed) within `MAX_SKEW` of our clock (401 stale),
-and the body is a callback of the protocol (400 malformed). What it returns is
-authentic and fresh, but NOT yet known to be new: the nonce-replay check needs the
+`parse_callback` (the service's `CallbackVerifier`) checks, in this order: both
+signature headers are there (unsigned), the signature matches the per-operator secret
+(bad_signature), the timestamp is unix seconds (malformed) within `MAX_SKEW` of our
+clock (stale), and the body is a callback of the protocol (malformed). What it returns
+is authentic and fresh, but NOT yet known to be new: the nonce-replay check needs the
 database, so the service does it with `Tx.remember_nonce` in the same unit of work that
-applies the callback, and answers `ReplayedCallbackError` (409) when that returns False.
+applies the callback, and answers "replayed" when that returns False.
 
-Each refusal is a `CallbackRejected` subclass whose class attributes say how to answer:
-`http_status` and the JSON `reason`; `to_json()` is the response body.
+Each refusal is a `CallbackRejected` subclass whose `verdict` names it; the HTTP
+listener (smsgw/transport/http_callbacks.py) turns verdicts into statuses and bodies.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import ClassVar
 
 from smsgw.charging.protocol import (
     MAX_ID_CHARS,
@@ -29,8 +28,13 @@ from smsgw.charging.protocol import (
     status_field,
     text_field,
 )
-from smsgw.charging.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from smsgw.service.ports import ChargeCallback, ChargeOutcome
+from smsgw.charging.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, secret_bytes, verify
+from smsgw.service.ports import (
+    CallbackRefusedError,
+    CallbackVerdict,
+    ChargeCallback,
+    ChargeOutcome,
+)
 
 _CALLBACK_OUTCOMES = {
     WireStatus.CONFIRMED: ChargeOutcome.CONFIRMED,
@@ -41,80 +45,74 @@ _CALLBACK_OUTCOMES = {
 _MAX_TIMESTAMP_DIGITS = 12
 
 
-class CallbackRejected(Exception):  # noqa: N818  # the name the protocol documents
+class CallbackRejected(CallbackRefusedError):  # noqa: N818  # the name the protocol documents
     """A callback the gateway refuses; the message is the detail shown to the operator."""
 
-    http_status: ClassVar[int] = 400
-    reason: ClassVar[str] = "rejected"
+    verdict = CallbackVerdict.MALFORMED
 
-    def to_json(self) -> dict[str, str]:
-        return {"error": self.reason, "detail": str(self)}
+    @property
+    def reason(self) -> str:
+        """The word the operator reads (docs/operator-charging.md)."""
+        return self.verdict.value
 
 
 class MalformedCallbackError(CallbackRejected):
-    http_status = 400
-    reason = "malformed"
+    verdict = CallbackVerdict.MALFORMED
 
 
 class UnsignedCallbackError(CallbackRejected):
-    http_status = 401
-    reason = "unsigned"
+    verdict = CallbackVerdict.UNSIGNED
 
 
 class BadSignatureError(CallbackRejected):
-    http_status = 401
-    reason = "bad_signature"
+    verdict = CallbackVerdict.BAD_SIGNATURE
 
 
 class StaleCallbackError(CallbackRejected):
-    http_status = 401
-    reason = "stale"
+    verdict = CallbackVerdict.STALE
 
 
 class ReplayedCallbackError(CallbackRejected):
-    """Raised by the service when `Tx.remember_nonce` says the nonce was seen: that
-    message was stored before, so the operator may stop retrying it."""
+    """The nonce was seen before: that message was stored before, so the operator may
+    stop retrying it."""
 
-    http_status = 409
-    reason = "replayed"
+    verdict = CallbackVerdict.REPLAYED
 
 
 class UnknownOperatorCallbackError(CallbackRejected):
     """The callback URL names no operator with charging configured."""
 
-    http_status = 404
-    reason = "unknown_operator"
+    verdict = CallbackVerdict.UNKNOWN_OPERATOR
 
 
 class UnknownChargeCallbackError(CallbackRejected):
     """Authentic, but about a charge this gateway never asked this operator for."""
 
-    http_status = 404
-    reason = "unknown_charge"
+    verdict = CallbackVerdict.UNKNOWN_CHARGE
 
 
 class ConflictingCallbackError(CallbackRejected):
     """Contradicts what the charge already is (declined after confirmed)."""
 
-    http_status = 409
-    reason = "conflict"
+    verdict = CallbackVerdict.CONFLICT
 
 
 def parse_callback(
     operator_id: str,
-    secret: bytes,
+    secret: bytes | str,
     headers: Mapping[str, str],
     body: bytes,
     now: datetime,
 ) -> ChargeCallback:
     """The verified callback, or a `CallbackRejected` saying why not (see module doc).
 
-    `headers` may be aiohttp's case-insensitive mapping or a plain dict."""
+    `headers` may be aiohttp's case-insensitive mapping or a plain dict; `secret` is the
+    operator's shared secret as configured (text) or as bytes."""
     timestamp = _header(headers, TIMESTAMP_HEADER)
     signature = _header(headers, SIGNATURE_HEADER)
     if timestamp is None or signature is None:
         raise UnsignedCallbackError(f"{TIMESTAMP_HEADER} and {SIGNATURE_HEADER} are required")
-    if not verify(secret, timestamp, body, signature):
+    if not verify(secret_bytes(secret), timestamp, body, signature):
         raise BadSignatureError("the signature does not match the body and timestamp")
     sent_at = _unix_seconds(timestamp)
     _refuse_stale(sent_at, now)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from urllib.parse import quote
@@ -17,11 +16,16 @@ from urllib.parse import quote
 import orjson
 
 from smsgw.domain.money import Money
-from smsgw.service.ports import ChargeOutcome
+from smsgw.service.ports import CALLBACK_MAX_SKEW, ChargeOutcome
+
+# the reason words are defined by the service's charging port (it picks the driver's
+# reply by them) and are this protocol's vocabulary too: the simulated operator reads them here
+from smsgw.service.ports import Reason as Reason
 
 CHARGES_PATH = "/charges"
-# How far a signed timestamp may be from the receiver's clock, either way.
-MAX_SKEW = timedelta(minutes=5)
+# How far a signed timestamp may be from the receiver's clock, either way (the service
+# keeps callback nonces by the same figure, so it is defined beside its ports).
+MAX_SKEW = CALLBACK_MAX_SKEW
 # Bodies are small; anything bigger is not a message of this protocol.
 MAX_BODY_BYTES = 16 * 1024
 MAX_ID_CHARS = 128
@@ -46,46 +50,6 @@ OUTCOME_OF_STATUS: Mapping[WireStatus, ChargeOutcome] = MappingProxyType(
         WireStatus.FAILED: ChargeOutcome.FAILED,
     }
 )
-
-
-class Reason(StrEnum):
-    """Why a charge was not taken: "reason" beside a declined or failed status. The
-    driver's reply names it in words and says what to do next; a value not listed here
-    is read as UNKNOWN."""
-
-    DECLINED = "declined"  # the subscriber answered no
-    INSUFFICIENT_FUNDS = "insufficient_funds"  # too little on the phone (incl. what must remain)
-    OPERATOR_LIMIT = "operator_limit"  # over one of the operator's own payment limits
-    SUBSCRIBER_BARRED = "subscriber_barred"  # payments barred for this number
-    UNKNOWN = "unknown"  # any other refusal
-    # older words some operators still send, read as the ones above
-    UNKNOWN_SUBSCRIBER = "unknown_subscriber"  # not this operator's subscriber
-    BLOCKED = "blocked"  # = subscriber_barred
-    LIMIT_EXCEEDED = "limit_exceeded"  # = operator_limit
-    TIMEOUT = "timeout"  # the subscriber did not answer within the operator's own time
-
-
-# the older words, and what they mean
-REASON_ALIASES: Mapping[str, Reason] = MappingProxyType(
-    {
-        Reason.BLOCKED.value: Reason.SUBSCRIBER_BARRED,
-        Reason.LIMIT_EXCEEDED.value: Reason.OPERATOR_LIMIT,
-        Reason.UNKNOWN_SUBSCRIBER.value: Reason.UNKNOWN,
-    }
-)
-
-
-def reason_of(word: str | None) -> Reason:
-    """A reason word from the wire as one of the five the gateway tells drivers apart."""
-    if word is None:
-        return Reason.UNKNOWN
-    alias = REASON_ALIASES.get(word)
-    if alias is not None:
-        return alias
-    try:
-        return Reason(word)
-    except ValueError:
-        return Reason.UNKNOWN
 
 
 class MalformedBodyError(ValueError):

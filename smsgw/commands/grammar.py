@@ -16,7 +16,7 @@ from typing import cast
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError
 
-from smsgw.domain.language import Language
+from smsgw.language import Language
 
 GRAMMAR_PATH = Path(__file__).resolve().parents[2] / "grammar" / "commands.lark"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from smsgw.domain.language import Language
+from smsgw.language import Language
 
 
 @dataclass(frozen=True, slots=True)

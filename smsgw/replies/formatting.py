@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from smsgw.domain.language import Language
 from smsgw.domain.money import MINOR_UNIT_DIGITS, Money
+from smsgw.language import Language
 
 CURRENCY_SIGNS = {"RUB": "₽", "KZT": "₸", "USD": "$", "EUR": "€"}
 # a currency smsgw does not bill in (only ever seen in tests) is shown with 2 decimals

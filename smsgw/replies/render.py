@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import ModuleType
 
-from smsgw.domain.language import Language
 from smsgw.domain.money import Money
+from smsgw.language import Language
 from smsgw.replies.formatting import format_money, format_time
 from smsgw.replies.texts import en, kk, ru
 

@@ -14,40 +14,30 @@ while (`late_poll_window`): money taken late must reach the parking account.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 
 import structlog
 
-from smsgw.charging.callbacks import (
-    CallbackRejected,
-    ConflictingCallbackError,
-    ReplayedCallbackError,
-    UnknownChargeCallbackError,
-    UnknownOperatorCallbackError,
-    parse_callback,
-)
-from smsgw.charging.signing import secret_bytes
-from smsgw.clock import Clock
 from smsgw.domain.charges import Charge, ChargeEvent, ChargeState, is_expired, is_pending
-from smsgw.domain.language import Language
-from smsgw.observability import Metrics
+from smsgw.language import Language
 from smsgw.replies import render
 from smsgw.service.payments import ChargePurpose, is_waiting_for_subscriber
 from smsgw.service.ports import (
+    CallbackAnswer,
+    CallbackRefusedError,
+    CallbackVerdict,
+    CallbackVerifier,
     ChargeAnswer,
     ChargeCallback,
     ChargeOutcome,
     ChargingGateway,
-    Job,
     JobKind,
-    Store,
     StoredCharge,
     Tx,
 )
-from smsgw.service.session_flow import job_id
-from smsgw.service.settings import Deployment, IdFactory, random_id
+from smsgw.service.runner import Moment, Ran, UnitRunner
+from smsgw.service.settings import Deployment
 from smsgw.service.settlement import Settlement, settle
 from smsgw.service.unit import PollCharge, PostCommit, RequestCharge, Unit, lock_phone_unit
 
@@ -58,7 +48,6 @@ EVENT_OF_OUTCOME: Mapping[ChargeOutcome, ChargeEvent] = {
     ChargeOutcome.DECLINED: ChargeEvent.DECLINED,
     ChargeOutcome.FAILED: ChargeEvent.FAILED,
 }
-_SETTLED_ANSWER = {"status": "stored"}
 _LANGUAGES = frozenset(language.value for language in Language)
 
 
@@ -70,75 +59,34 @@ class ReplayedNonceError(LookupError):
     """The callback's nonce was seen before."""
 
 
-@dataclass(frozen=True, slots=True)
-class UnitReport:
-    """What a committed unit left to do and to count."""
-
-    actions: tuple[PostCommit, ...]
-    replies_queued: int
-    charge_stages: tuple[tuple[str, str], ...]
-    confirmation_seconds: tuple[float, ...]
-
-    @classmethod
-    def of(cls, unit: Unit) -> UnitReport:
-        return cls(
-            actions=tuple(unit.actions),
-            replies_queued=unit.replies_queued,
-            charge_stages=tuple(unit.charge_stages),
-            confirmation_seconds=tuple(unit.confirmation_seconds),
-        )
-
-
 class ChargeFlow:
     def __init__(
         self,
-        store: Store,
+        runner: UnitRunner,
         deployment: Deployment,
-        clock: Clock,
         charging: Mapping[str, ChargingGateway],
-        *,
-        metrics: Metrics | None = None,
-        ids: IdFactory = random_id,
-        on_replies: Callable[[], None] | None = None,
+        verify_callback: CallbackVerifier,
     ) -> None:
-        self._store = store
+        self._runner = runner
         self._deployment = deployment
-        self._clock = clock
         self._charging = charging
-        self._metrics = metrics
-        self._ids = ids
-        self._on_replies = on_replies
+        self._verify_callback = verify_callback
+        runner.handle(RequestCharge, self._on_request)
+        runner.handle(PollCharge, self._on_poll)
 
     def can_charge(self, operator_id: str) -> bool:
         return operator_id in self._charging
 
-    # --- after a unit of work committed ---------------------------------------------------
+    async def _on_request(self, action: RequestCharge) -> None:
+        await self.request(action.charge_id)
 
-    def committed(self, report: UnitReport) -> None:
-        """Count what a committed unit did and wake the outbox for its replies."""
-        if self._metrics is not None:
-            for operator_id, stage in report.charge_stages:
-                self._metrics.count_charge(operator_id, stage)
-            for seconds in report.confirmation_seconds:
-                self._metrics.charge_confirmation_seconds.observe(seconds)
-        if report.replies_queued and self._on_replies is not None:
-            self._on_replies()
-
-    async def run_actions(self, actions: Sequence[PostCommit]) -> None:
-        for action in actions:
-            try:
-                if isinstance(action, RequestCharge):
-                    await self.request(action.charge_id)
-                else:
-                    await self.poll(action.charge_id)
-            except Exception:
-                # the charge's CHARGE_RETRY job is already scheduled and will ask again
-                log.exception("charge_action_failed", charge_id=action.charge_id)
+    async def _on_poll(self, action: PollCharge) -> None:
+        await self.poll(action.charge_id)
 
     # --- talking to the operator ----------------------------------------------------------
 
     async def request(self, charge_id: str) -> None:
-        stored = await self._store.transact(lambda tx: tx.get_charge(charge_id))
+        stored = await self._runner.store.transact(lambda tx: tx.get_charge(charge_id))
         if stored is None or not is_pending(stored.charge):
             return
         purpose = _purpose(stored)
@@ -148,7 +96,7 @@ class ChargeFlow:
         await self.on_answer(charge_id, answer)
 
     async def poll(self, charge_id: str) -> None:
-        stored = await self._store.transact(lambda tx: tx.get_charge(charge_id))
+        stored = await self._runner.store.transact(lambda tx: tx.get_charge(charge_id))
         if stored is None or not _worth_polling(stored.charge):
             return
         client = self._charging.get(stored.charge.operator_id)
@@ -197,18 +145,14 @@ class ChargeFlow:
             return await self.settle(
                 charge_id, event, answer.operator_reference, reason=answer.reason
             )
-        now, seed = self._clock.now(), self._ids()
 
-        async def work(tx: Tx) -> UnitReport | None:
-            unit = await self._unit_for_charge(tx, charge_id, now, seed)
-            if unit is None:
-                return None
-            await _keep_waiting(unit, charge_id, answer)
-            return UnitReport.of(unit)
+        async def work(tx: Tx, moment: Moment) -> Ran[None]:
+            unit = await self._unit_for_charge(tx, charge_id, moment)
+            if unit is not None:
+                await _keep_waiting(unit, charge_id, answer)
+            return Ran(None, unit)
 
-        report = await self._store.transact(work)
-        if report is not None:
-            self.committed(report)
+        await self._runner.run(work)
         return None
 
     # --- settling -------------------------------------------------------------------------
@@ -224,20 +168,17 @@ class ChargeFlow:
     ) -> Settlement:
         """Apply an answer in one unit of work. With `callback`, its nonce is remembered
         in the same unit, so a callback that fails to apply can be sent again."""
-        now, seed = self._clock.now(), self._ids()
 
-        async def work(tx: Tx) -> tuple[Settlement, UnitReport]:
+        async def work(tx: Tx, moment: Moment) -> Ran[Settlement]:
             if callback is not None:
-                await _check_callback(tx, callback, now)
-            unit = await self._unit_for_charge(tx, charge_id, now, seed)
+                await _check_callback(tx, callback, moment.now)
+            unit = await self._unit_for_charge(tx, charge_id, moment)
             stored = await tx.get_charge(charge_id)
             if unit is None or stored is None:
                 raise UnknownChargeError(charge_id)
-            result = await settle(unit, stored, event, reference, reason)
-            return result, UnitReport.of(unit)
+            return Ran(await settle(unit, stored, event, reference, reason), unit)
 
-        result, report = await self._store.transact(work)
-        self.committed(report)
+        result = await self._runner.run(work)
         log.info(
             "charge_settled", charge_id=charge_id, charge_event=event.value, result=result.value
         )
@@ -245,19 +186,20 @@ class ChargeFlow:
 
     async def accept_callback(
         self, operator_id: str, headers: Mapping[str, str], body: bytes
-    ) -> tuple[int, dict[str, object]]:
+    ) -> CallbackAnswer:
+        """Verify and apply an operator's charge result; what became of it."""
         secret = self._deployment.settings.charging_secrets.get(operator_id)
         if secret is None:
-            return _refusal(
-                UnknownOperatorCallbackError(f"no charging configured for {operator_id}")
+            return CallbackAnswer(
+                CallbackVerdict.UNKNOWN_OPERATOR, f"no charging configured for {operator_id}"
             )
         try:
-            callback = parse_callback(
-                operator_id, secret_bytes(secret), headers, body, self._clock.now()
+            callback = self._verify_callback(
+                operator_id, secret, headers, body, self._runner.clock.now()
             )
-        except CallbackRejected as rejected:
-            log.warning("charge_callback_rejected", operator=operator_id, reason=rejected.reason)
-            return _refusal(rejected)
+        except CallbackRefusedError as refused:
+            log.warning("charge_callback_rejected", operator=operator_id, reason=refused.verdict)
+            return CallbackAnswer(refused.verdict, str(refused))
         try:
             result = await self.settle(
                 callback.charge_id,
@@ -267,18 +209,18 @@ class ChargeFlow:
                 reason=callback.reason,
             )
         except UnknownChargeError:
-            return _refusal(UnknownChargeCallbackError(f"no charge {callback.charge_id}"))
+            return CallbackAnswer(CallbackVerdict.UNKNOWN_CHARGE, f"no charge {callback.charge_id}")
         except ReplayedNonceError:
-            return _refusal(ReplayedCallbackError("this nonce was seen before"))
+            return CallbackAnswer(CallbackVerdict.REPLAYED, "this nonce was seen before")
         if result is Settlement.CONTRADICTION:
-            return _refusal(ConflictingCallbackError("the charge was already settled otherwise"))
-        return 200, {**_SETTLED_ANSWER, "result": result.value}
+            return CallbackAnswer(
+                CallbackVerdict.CONFLICT, "the charge was already settled otherwise"
+            )
+        return CallbackAnswer(CallbackVerdict.STORED, result=result.value)
 
     # --- inside units ---------------------------------------------------------------------
 
-    async def _unit_for_charge(
-        self, tx: Tx, charge_id: str, now: datetime, seed: str
-    ) -> Unit | None:
+    async def _unit_for_charge(self, tx: Tx, charge_id: str, moment: Moment) -> Unit | None:
         stored = await tx.get_charge(charge_id)
         if stored is None:
             return None
@@ -287,9 +229,9 @@ class ChargeFlow:
             self._deployment,
             msisdn=stored.charge.phone,
             operator_id=None,
-            now=now,
+            now=moment.now,
             cause=f"charge:{charge_id}",
-            seed=seed,
+            seed=moment.seed,
             can_charge=self.can_charge,
         )
 
@@ -300,10 +242,6 @@ async def _check_callback(tx: Tx, callback: ChargeCallback, now: datetime) -> No
         raise UnknownChargeError(callback.charge_id)
     if not await tx.remember_nonce(callback.operator_id, callback.nonce, now):
         raise ReplayedNonceError(callback.nonce)
-
-
-def _refusal(rejected: CallbackRejected) -> tuple[int, dict[str, object]]:
-    return rejected.http_status, dict(rejected.to_json())
 
 
 def _purpose(stored: StoredCharge) -> ChargePurpose:
@@ -342,14 +280,7 @@ def within_late_window(unit: Unit, charge: Charge) -> bool:
 
 
 async def schedule_retry(unit: Unit, charge: Charge, due_at: datetime) -> None:
-    await unit.tx.schedule(
-        Job(
-            id=job_id(JobKind.CHARGE_RETRY, charge.id),
-            kind=JobKind.CHARGE_RETRY,
-            reference=charge.id,
-            due_at=due_at,
-        )
-    )
+    await unit.schedule(JobKind.CHARGE_RETRY, charge.id, due_at)
 
 
 # --- the charge jobs (run by the scheduler inside its unit) --------------------------------
@@ -380,11 +311,4 @@ async def run_charge_expiry(unit: Unit, stored: StoredCharge) -> None:
     if is_expired(charge, unit.now):
         await settle(unit, stored, ChargeEvent.TIMED_OUT)
     elif is_pending(charge):  # claimed early (a clock ahead of ours): wait for the deadline
-        await unit.tx.schedule(
-            Job(
-                id=job_id(JobKind.CHARGE_EXPIRY, charge.id),
-                kind=JobKind.CHARGE_EXPIRY,
-                reference=charge.id,
-                due_at=charge.deadline,
-            )
-        )
+        await unit.schedule(JobKind.CHARGE_EXPIRY, charge.id, charge.deadline)

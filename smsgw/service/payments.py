@@ -29,8 +29,7 @@ from smsgw.domain.money import Money
 from smsgw.domain.operators import ConfirmationMode, OperatorPolicy, ensure_supported
 from smsgw.domain.parking import Funding
 from smsgw.domain.tariffs import Zone
-from smsgw.service.ports import Job, JobKind, JsonObject
-from smsgw.service.session_flow import job_id
+from smsgw.service.ports import JobKind, JsonObject
 from smsgw.service.unit import RequestCharge, Unit
 
 ACTION_PAY = "pay"
@@ -208,14 +207,7 @@ async def open_charge(
     )
     await unit.tx.insert_charge(charge, purpose.to_details())
     unit.charge_stages.append((policy.id, "requested"))
-    await unit.tx.schedule(
-        Job(
-            id=job_id(JobKind.CHARGE_EXPIRY, charge.id),
-            kind=JobKind.CHARGE_EXPIRY,
-            reference=charge.id,
-            due_at=charge.deadline,
-        )
-    )
+    await unit.schedule(JobKind.CHARGE_EXPIRY, charge.id, charge.deadline)
     if purpose.asks_subscriber_ourselves:
         await unit.reply(
             "pay.confirm_request",
@@ -237,13 +229,8 @@ async def open_charge(
 async def send_request_after_commit(unit: Unit, charge: Charge) -> None:
     """The request goes out after COMMIT; the retry job is the durable fallback for a
     process that dies in between (or a request that gets no usable answer)."""
-    await unit.tx.schedule(
-        Job(
-            id=job_id(JobKind.CHARGE_RETRY, charge.id),
-            kind=JobKind.CHARGE_RETRY,
-            reference=charge.id,
-            due_at=unit.now + unit.settings.charge_backoff.first,
-        )
+    await unit.schedule(
+        JobKind.CHARGE_RETRY, charge.id, unit.now + unit.settings.charge_backoff.first
     )
     unit.after_commit(RequestCharge(charge.id))
 

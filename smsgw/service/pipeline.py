@@ -25,25 +25,25 @@ from typing import Any
 
 import structlog
 
-from smsgw.clock import Clock
 from smsgw.commands import ParseError, parse_with
 from smsgw.domain.errors import DomainError
 from smsgw.observability import Metrics, mask_msisdn
 from smsgw.service import ops
-from smsgw.service.charging_flow import ChargeFlow, UnitReport
+from smsgw.service.charging_flow import ChargeFlow
 from smsgw.service.handlers import handle
 from smsgw.service.messages import InboundSms
 from smsgw.service.ports import (
-    ChargingGateway,
+    CallbackAnswer,
+    CallbackVerdict,
     OutboxState,
-    Store,
     StoredInbound,
     StoreFigures,
     Tx,
 )
 from smsgw.service.receipts import ReceiptBook
-from smsgw.service.settings import Deployment, IdFactory, random_id
-from smsgw.service.unit import Unit, lock_phone_unit
+from smsgw.service.runner import Moment, Ran, UnitRunner
+from smsgw.service.settings import Deployment
+from smsgw.service.unit import Unit, UnitReport, lock_phone_unit
 
 log = structlog.get_logger(__name__)
 
@@ -74,7 +74,9 @@ class RefusedError(RuntimeError):
 class MoResult:
     command: str
     outcome: str
-    report: UnitReport
+
+
+MoWork = Callable[[Tx, Moment], Awaitable[Ran[MoResult]]]
 
 
 class Gateway:
@@ -82,23 +84,17 @@ class Gateway:
 
     def __init__(
         self,
-        store: Store,
+        runner: UnitRunner,
         deployment: Deployment,
-        clock: Clock,
-        charging: Mapping[str, ChargingGateway],
+        flow: ChargeFlow,
         metrics: Metrics | None = None,
-        *,
-        ids: IdFactory = random_id,
-        on_replies: Callable[[], None] | None = None,
     ) -> None:
-        self._store = store
+        self._runner = runner
+        self._store = runner.store
+        self._clock = runner.clock
         self._deployment = deployment
-        self._clock = clock
         self._metrics = metrics
-        self._ids = ids
-        self.flow = ChargeFlow(
-            store, deployment, clock, charging, metrics=metrics, ids=ids, on_replies=on_replies
-        )
+        self.flow = flow
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[str] = set()
 
@@ -107,15 +103,18 @@ class Gateway:
     async def accept_mo(self, sms: InboundSms) -> bool:
         """True once the MO is durably stored (or was before); errors propagate, so the
         transport answers with a temporary error and the SMSC retries."""
-        inbound_id = await self._store.transact(lambda tx: tx.insert_inbound(sms))
-        if inbound_id is None:
+
+        async def store_it(tx: Tx, _moment: Moment) -> Ran[StoredInbound | None]:
+            inbound_id = await tx.insert_inbound(sms)
+            return Ran(None if inbound_id is None else StoredInbound(inbound_id, sms))
+
+        stored = await self._runner.run(store_it, moment=self._runner.moment(draw_seed=False))
+        if stored is None:
             log.info("mo_duplicate", phone=mask_msisdn(sms.sender), link=sms.link_id)
             if self._metrics is not None:
                 self._metrics.mo_duplicates.labels(link=sms.link_id, operator=sms.operator_id).inc()
             return True
-        if self._metrics is not None:
-            self._metrics.mo_received.labels(link=sms.link_id, operator=sms.operator_id).inc()
-        self._spawn(self.process(StoredInbound(inbound_id, sms)))
+        self._admitted(stored)
         return True
 
     async def accept_receipt(self, operator_id: str, message_id: str, state: OutboxState) -> bool:
@@ -130,13 +129,13 @@ class Gateway:
 
     async def accept_charge_callback(
         self, operator_id: str, headers: Mapping[str, str], body: bytes
-    ) -> tuple[int, dict[str, object]]:
+    ) -> CallbackAnswer:
         try:
             return await self.flow.accept_callback(operator_id, headers, body)
         except Exception:
             # not applied, nonce not remembered: the operator sends it again
             log.exception("charge_callback_failed", operator=operator_id)
-            return 503, {"error": "unavailable", "detail": "try again later"}
+            return CallbackAnswer(CallbackVerdict.UNAVAILABLE, "try again later")
 
     async def plate_status(
         self, plate: str, zone: str, now: datetime
@@ -205,40 +204,41 @@ class Gateway:
             return  # this node is on it already
         self._in_flight.add(stored.id)
         try:
-            result = await self._process_once(stored)
+            await self._process_once(stored)
         finally:
             self._in_flight.discard(stored.id)
-        if result is None:
-            return
-        self.flow.committed(result.report)
-        self._log_and_count(stored.sms, result)
-        await self.flow.run_actions(result.report.actions)
 
-    async def _process_once(self, stored: StoredInbound) -> MoResult | None:
-        now, seed = self._clock.now(), self._ids()
+    async def _process_once(self, stored: StoredInbound) -> None:
+        moment = self._runner.moment()
         try:
-            return await self._store.transact(self._command_unit(stored, now, seed))
+            await self._run_mo_unit(stored, self._command_unit(stored), moment)
+            return
         except AlreadyProcessedError:
-            return None
+            return
         except RefusedError as refused:
-            answer = self._reply_unit(stored, now, seed, refused.command, refused.error)
+            answer = self._reply_unit(stored, refused.command, refused.error)
         except Exception:
             log.exception("mo_failed", inbound_id=stored.id, phone=mask_msisdn(stored.sms.sender))
-            answer = self._reply_unit(stored, now, seed, INVALID, None)
+            answer = self._reply_unit(stored, INVALID, None)
         try:
-            return await self._store.transact(answer)
+            await self._run_mo_unit(stored, answer, moment)
         except AlreadyProcessedError:
-            return None
+            return
         except Exception:
             # left unprocessed: the sweep tries again once the lease is over
             log.exception("mo_unanswered", inbound_id=stored.id)
-            return None
 
-    def _command_unit(
-        self, stored: StoredInbound, now: datetime, seed: str
-    ) -> Callable[[Tx], Coroutine[Any, Any, MoResult]]:
-        async def work(tx: Tx) -> MoResult:
-            unit = await self._unit(tx, stored, now, seed)
+    async def _run_mo_unit(self, stored: StoredInbound, work: MoWork, moment: Moment) -> MoResult:
+        """Run one of an MO's units; once committed, log and count what it did."""
+
+        def processed(result: MoResult, report: UnitReport) -> None:
+            self._log_and_count(stored.sms, result, report)
+
+        return await self._runner.run(work, moment=moment, on_commit=processed)
+
+    def _command_unit(self, stored: StoredInbound) -> MoWork:
+        async def work(tx: Tx, moment: Moment) -> Ran[MoResult]:
+            unit = await self._unit(tx, stored, moment)
             parsed = parse_with(stored.sms.text, self._deployment.settings.parse)
             if isinstance(parsed, ParseError):
                 await unit.reply(parsed.reply_key, **parsed.facts)
@@ -249,46 +249,39 @@ class Gateway:
                     outcome = await handle(unit, parsed)
                 except DomainError as error:
                     raise RefusedError(error, command) from error
-            await _mark_processed(tx, stored.id, f"{command}:{outcome}", now)
-            return MoResult(command, outcome, UnitReport.of(unit))
+            await _mark_processed(tx, stored.id, f"{command}:{outcome}", moment.now)
+            return Ran(MoResult(command, outcome), unit)
 
         return work
 
-    def _reply_unit(
-        self,
-        stored: StoredInbound,
-        now: datetime,
-        seed: str,
-        command: str,
-        error: DomainError | None,
-    ) -> Callable[[Tx], Coroutine[Any, Any, MoResult]]:
+    def _reply_unit(self, stored: StoredInbound, command: str, error: DomainError | None) -> MoWork:
         """Answer a refusal (or, without one, a failure) and mark the MO processed."""
         key = error.reply_key if error is not None else "error.temporary"
         facts = error.facts if error is not None else {}
         outcome = "refused" if error is not None else "error"
 
-        async def work(tx: Tx) -> MoResult:
-            unit = await self._unit(tx, stored, now, seed)
+        async def work(tx: Tx, moment: Moment) -> Ran[MoResult]:
+            unit = await self._unit(tx, stored, moment)
             await unit.reply(key, **facts)
-            await _mark_processed(tx, stored.id, f"{command}:{outcome}:{key}", now)
-            return MoResult(command, f"{outcome}:{key}", UnitReport.of(unit))
+            await _mark_processed(tx, stored.id, f"{command}:{outcome}:{key}", moment.now)
+            return Ran(MoResult(command, f"{outcome}:{key}"), unit)
 
         return work
 
-    async def _unit(self, tx: Tx, stored: StoredInbound, now: datetime, seed: str) -> Unit:
+    async def _unit(self, tx: Tx, stored: StoredInbound, moment: Moment) -> Unit:
         sms = stored.sms
         return await lock_phone_unit(
             tx,
             self._deployment,
             msisdn=sms.sender,
             operator_id=sms.operator_id,
-            now=now,
+            now=moment.now,
             cause=stored.id,
-            seed=seed,
+            seed=moment.seed,
             can_charge=self.flow.can_charge,
         )
 
-    def _log_and_count(self, sms: InboundSms, result: MoResult) -> None:
+    def _log_and_count(self, sms: InboundSms, result: MoResult, report: UnitReport) -> None:
         latency = self._clock.now() - sms.received_at
         log.info(
             "mo_processed",
@@ -304,7 +297,7 @@ class Gateway:
             self._metrics.command_outcomes.labels(
                 command=result.command, outcome=result.outcome
             ).inc()
-            if result.report.replies_queued:
+            if report.replies_queued:
                 self._metrics.mo_to_reply_seconds.observe(max(0.0, latency.total_seconds()))
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
@@ -329,12 +322,13 @@ class Gateway:
     ) -> StoredInbound | None:
         """Run a transport's unit that stores an MO (or decides not to) in one
         transaction; what it stored is then processed as `accept_mo` would."""
-        stored = await self._store.transact(unit)
+
+        async def work(tx: Tx, _moment: Moment) -> Ran[StoredInbound | None]:
+            return Ran(await unit(tx))
+
+        stored = await self._runner.run(work, moment=self._runner.moment(draw_seed=False))
         if stored is not None:
-            if self._metrics is not None:
-                sms = stored.sms
-                self._metrics.mo_received.labels(link=sms.link_id, operator=sms.operator_id).inc()
-            self._spawn(self.process(stored))
+            self._admitted(stored)
         return stored
 
     async def admit_incomplete_mo(
@@ -342,25 +336,27 @@ class Gateway:
     ) -> StoredInbound | None:
         """Run a transport's unit that stores a text which arrived incomplete and, in the
         same transaction, answer it with `mo.incomplete` (it is not parsed)."""
-        now, seed = self._clock.now(), self._ids()
-        stored_by_unit: list[StoredInbound] = []
 
-        async def work(tx: Tx) -> MoResult | None:
-            stored_by_unit.clear()
+        async def work(tx: Tx, moment: Moment) -> Ran[tuple[StoredInbound, MoResult] | None]:
             stored = await unit(tx)
             if stored is None:
-                return None
-            stored_by_unit.append(stored)
-            reply = self._reply_unit(stored, now, seed, INCOMPLETE, IncompleteTextError())
-            return await reply(tx)
+                return Ran(None)
+            ran = await self._reply_unit(stored, INCOMPLETE, IncompleteTextError())(tx, moment)
+            return Ran((stored, ran.value), ran.unit)
 
-        result = await self._store.transact(work)
-        if result is None or not stored_by_unit:
-            return None
-        self.flow.committed(result.report)
-        self._log_and_count(stored_by_unit[0].sms, result)
-        await self.flow.run_actions(result.report.actions)
-        return stored_by_unit[0]
+        def answered(done: tuple[StoredInbound, MoResult] | None, report: UnitReport) -> None:
+            if done is not None:
+                self._log_and_count(done[0].sms, done[1], report)
+
+        done = await self._runner.run(work, on_commit=answered)
+        return None if done is None else done[0]
+
+    def _admitted(self, stored: StoredInbound) -> None:
+        """A new MO is stored: count it and process it in the background."""
+        if self._metrics is not None:
+            sms = stored.sms
+            self._metrics.mo_received.labels(link=sms.link_id, operator=sms.operator_id).inc()
+        self._spawn(self.process(stored))
 
 
 async def _mark_processed(tx: Tx, inbound_id: str, outcome: str, now: datetime) -> None:

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Protocol, TypeVar, runtime_checkable
 
 from smsgw.domain.charges import Charge, ChargeState
-from smsgw.domain.language import Language
 from smsgw.domain.ledger import Account, Transaction
 from smsgw.domain.money import Money
 from smsgw.domain.parking import ParkingSession
+from smsgw.language import Language
 from smsgw.service.messages import InboundSms, OutboundSms
 
 T = TypeVar("T")
@@ -142,6 +143,12 @@ class Job:
     kind: JobKind
     reference: str  # session id or charge id
     due_at: datetime
+
+    @classmethod
+    def of(cls, kind: JobKind, reference: str, due_at: datetime) -> Job:
+        """The one way the service makes a job: one job of a kind per reference, so
+        scheduling it again moves it instead of adding a second."""
+        return cls(id=f"{kind.value}:{reference}", kind=kind, reference=reference, due_at=due_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,6 +442,46 @@ class ChargeOutcome(StrEnum):
     UNKNOWN = "unknown"  # no usable answer (network, timeout, 5xx): ask again later
 
 
+class Reason(StrEnum):
+    """Why a charge was not taken: "reason" beside a declined or failed status. The
+    driver's reply names it in words and says what to do next; a value not listed here
+    is read as UNKNOWN."""
+
+    DECLINED = "declined"  # the subscriber answered no
+    INSUFFICIENT_FUNDS = "insufficient_funds"  # too little on the phone (incl. what must remain)
+    OPERATOR_LIMIT = "operator_limit"  # over one of the operator's own payment limits
+    SUBSCRIBER_BARRED = "subscriber_barred"  # payments barred for this number
+    UNKNOWN = "unknown"  # any other refusal
+    # older words some operators still send, read as the ones above
+    UNKNOWN_SUBSCRIBER = "unknown_subscriber"  # not this operator's subscriber
+    BLOCKED = "blocked"  # = subscriber_barred
+    LIMIT_EXCEEDED = "limit_exceeded"  # = operator_limit
+    TIMEOUT = "timeout"  # the subscriber did not answer within the operator's own time
+
+
+# the older words, and what they mean
+REASON_ALIASES: Mapping[str, Reason] = MappingProxyType(
+    {
+        Reason.BLOCKED.value: Reason.SUBSCRIBER_BARRED,
+        Reason.LIMIT_EXCEEDED.value: Reason.OPERATOR_LIMIT,
+        Reason.UNKNOWN_SUBSCRIBER.value: Reason.UNKNOWN,
+    }
+)
+
+
+def reason_of(word: str | None) -> Reason:
+    """A reason word from the wire as one of the five the gateway tells drivers apart."""
+    if word is None:
+        return Reason.UNKNOWN
+    alias = REASON_ALIASES.get(word)
+    if alias is not None:
+        return alias
+    try:
+        return Reason(word)
+    except ValueError:
+        return Reason.UNKNOWN
+
+
 @dataclass(frozen=True, slots=True)
 class ChargeAnswer:
     outcome: ChargeOutcome
@@ -502,3 +549,55 @@ class PartwiseSender(Protocol):
 
     async def send_parts(self, sms: OutboundSms, on_part: PartAccepted) -> str:
         """As `MtSender.send`; `on_part` is awaited for every part the SMSC accepted."""
+
+
+# --- operator callbacks ---------------------------------------------------------------
+
+# How far a callback's timestamp may be from our clock and still be fresh. The service
+# keeps callback nonces for twice this (a replay older than that cannot be fresh).
+CALLBACK_MAX_SKEW = timedelta(minutes=5)
+
+
+class CallbackVerdict(StrEnum):
+    """What became of an operator's charge callback; the values are the words the
+    operator reads (docs/operator-charging.md)."""
+
+    STORED = "stored"  # applied (or already applied the same way)
+    MALFORMED = "malformed"
+    UNSIGNED = "unsigned"
+    BAD_SIGNATURE = "bad_signature"
+    STALE = "stale"
+    REPLAYED = "replayed"  # this nonce was stored before: stop retrying it
+    UNKNOWN_OPERATOR = "unknown_operator"
+    UNKNOWN_CHARGE = "unknown_charge"
+    CONFLICT = "conflict"  # contradicts what the charge already is
+    UNAVAILABLE = "unavailable"  # not applied, nothing remembered: send it again later
+
+
+class CallbackRefusedError(Exception):
+    """A callback refused before anything believes it; the message is the detail shown
+    to the operator, `verdict` says which refusal it is."""
+
+    verdict: CallbackVerdict = CallbackVerdict.MALFORMED
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAnswer:
+    verdict: CallbackVerdict
+    detail: str = ""
+    result: str | None = None  # with STORED: what the callback did to the charge
+
+
+class CallbackVerifier(Protocol):
+    """Checks a callback's signature, freshness and form (not its nonce: that needs the
+    store, and is remembered in the unit that applies it)."""
+
+    def __call__(
+        self,
+        operator_id: str,
+        secret: bytes | str,
+        headers: Mapping[str, str],
+        body: bytes,
+        now: datetime,
+    ) -> ChargeCallback:
+        """The verified callback; raises `CallbackRefusedError` saying why not."""

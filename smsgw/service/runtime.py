@@ -1,7 +1,8 @@
 """The service's background work in one place: the inbound sweep, the scheduler and the
 outbox sender, started together and stopped together.
 
-    service = build_service(store, deployment, clock, charging, senders, metrics)
+    service = build_service(store, deployment, clock, charging, senders, metrics,
+                            verify_callback=parse_callback)  # smsgw.charging.callbacks
     await service.start()       # the transports call service.gateway
     ...
     await service.stop()
@@ -15,9 +16,11 @@ from dataclasses import dataclass, field
 
 from smsgw.clock import Clock
 from smsgw.observability import Metrics
+from smsgw.service.charging_flow import ChargeFlow
 from smsgw.service.outbox import OutboxSender
 from smsgw.service.pipeline import Gateway
-from smsgw.service.ports import ChargingGateway, MtSender, Store
+from smsgw.service.ports import CallbackVerifier, ChargingGateway, MtSender, Store
+from smsgw.service.runner import UnitRunner
 from smsgw.service.scheduler import Pruner, Retention, Scheduler
 from smsgw.service.settings import Deployment, IdFactory, random_id
 
@@ -27,6 +30,7 @@ class Service:
     gateway: Gateway
     scheduler: Scheduler
     outbox: OutboxSender
+    runner: UnitRunner  # runs every unit and what follows its COMMIT
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _loops: list[asyncio.Task[None]] = field(default_factory=list)
     pruner: Pruner | None = None
@@ -72,9 +76,15 @@ def build_service(
     *,
     ids: IdFactory = random_id,
     retention: Retention | None = None,
+    verify_callback: CallbackVerifier,
 ) -> Service:
     outbox = OutboxSender(store, senders, clock, deployment.settings, metrics=metrics)
-    gateway = Gateway(store, deployment, clock, charging, metrics, ids=ids, on_replies=outbox.wake)
-    scheduler = Scheduler(store, deployment, clock, gateway.flow, ids=ids)
+    # one runner for every unit: it wakes the outbox and runs the after-commit actions
+    runner = UnitRunner(store, clock, ids=ids, metrics=metrics, wake_outbox=outbox.wake)
+    flow = ChargeFlow(runner, deployment, charging, verify_callback)
+    gateway = Gateway(runner, deployment, flow, metrics)
+    scheduler = Scheduler(runner, deployment, flow)
     pruner = None if retention is None else Pruner(store, clock, retention)
-    return Service(gateway=gateway, scheduler=scheduler, outbox=outbox, pruner=pruner)
+    return Service(
+        gateway=gateway, scheduler=scheduler, outbox=outbox, runner=runner, pruner=pruner
+    )

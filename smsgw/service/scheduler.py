@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from smsgw.charging.protocol import MAX_SKEW
 from smsgw.clock import Clock
 from smsgw.domain.parking import (
     ParkingSession,
@@ -28,48 +27,36 @@ from smsgw.domain.parking import (
     reminder_due_at,
 )
 from smsgw.domain.tariffs import as_utc
-from smsgw.service.charging_flow import (
-    ChargeFlow,
-    UnitReport,
-    run_charge_expiry,
-    run_charge_retry,
-)
-from smsgw.service.ports import Job, JobKind, Store, Tx
+from smsgw.service.charging_flow import ChargeFlow, run_charge_expiry, run_charge_retry
+from smsgw.service.ports import CALLBACK_MAX_SKEW, Job, JobKind, Store, Tx
+from smsgw.service.runner import Moment, Ran, UnitRunner
 from smsgw.service.session_flow import job_reply_id, schedule_session_jobs
-from smsgw.service.settings import Deployment, IdFactory, random_id
-from smsgw.service.unit import Unit, local_time, lock_phone_unit
+from smsgw.service.settings import Deployment
+from smsgw.service.unit import PostCommit, Unit, local_time, lock_phone_unit
 
 log = structlog.get_logger(__name__)
 
 
 class Scheduler:
-    def __init__(
-        self,
-        store: Store,
-        deployment: Deployment,
-        clock: Clock,
-        flow: ChargeFlow,
-        *,
-        ids: IdFactory = random_id,
-    ) -> None:
-        self._store = store
+    def __init__(self, runner: UnitRunner, deployment: Deployment, flow: ChargeFlow) -> None:
+        self._runner = runner
         self._deployment = deployment
-        self._clock = clock
         self._flow = flow
-        self._ids = ids
 
     async def run_due(self, now: datetime | None = None) -> int:
         """Run every job due by `now` (the clock's time by default); how many ran."""
-        at = now or self._clock.now()
+        at = now or self._runner.clock.now()
         settings = self._deployment.settings
-        jobs = await self._store.transact(
+        jobs = await self._runner.store.transact(
             lambda tx: tx.claim_due_jobs(
                 at, settings.node_id, settings.lease_seconds, settings.batch_size
             )
         )
-        reports = [await self._run(job, at) for job in jobs]
-        actions = [action for report in reports if report for action in report.actions]
-        await self._flow.run_actions(actions)
+        # the batch's units first, then its network work: the claimed jobs run promptly
+        actions: list[PostCommit] = []
+        for job in jobs:
+            await self._run(job, at, actions)
+        await self._runner.dispatch(actions)
         return len(jobs)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
@@ -83,26 +70,23 @@ class Scheduler:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=tick)
 
-    async def _run(self, job: Job, now: datetime) -> UnitReport | None:
-        seed = self._ids()
+    async def _run(self, job: Job, now: datetime, actions: list[PostCommit] | None = None) -> None:
+        """Run one job in its own unit; its after-commit actions go to `actions` (the
+        batch's, sent together) or, without it, right away."""
 
-        async def work(tx: Tx) -> UnitReport:
+        async def work(tx: Tx, moment: Moment) -> Ran[None]:
             await tx.complete_job(job.id)
-            unit = await self._unit_for(tx, job, now, seed)
+            unit = await self._unit_for(tx, job, moment)
             if unit is not None:
                 await _JOBS[job.kind](unit, job)
-                return UnitReport.of(unit)
-            return UnitReport((), 0, (), ())
+            return Ran(None, unit)
 
         try:
-            report = await self._store.transact(work)
+            await self._runner.run(work, moment=self._runner.moment(now), defer_to=actions)
         except Exception:
             log.exception("job_failed", job_id=job.id, kind=job.kind.value)
-            return None
-        self._flow.committed(report)
-        return report
 
-    async def _unit_for(self, tx: Tx, job: Job, now: datetime, seed: str) -> Unit | None:
+    async def _unit_for(self, tx: Tx, job: Job, moment: Moment) -> Unit | None:
         phone = await _phone_of(tx, job)
         if phone is None:
             return None
@@ -111,9 +95,9 @@ class Scheduler:
             self._deployment,
             msisdn=phone,
             operator_id=None,
-            now=now,
+            now=moment.now,
             cause=f"job:{job.id}",
-            seed=seed,
+            seed=moment.seed,
             can_charge=self._flow.can_charge,
         )
 
@@ -193,9 +177,9 @@ _JOBS = {
 
 # --- retention -------------------------------------------------------------------------------
 
-# A callback is fresh within MAX_SKEW of its timestamp, and its nonce was stored within
-# MAX_SKEW of that same timestamp: past twice MAX_SKEW no replay of it can be fresh.
-NONCE_KEEP = 2 * MAX_SKEW
+# A callback is fresh within CALLBACK_MAX_SKEW of its timestamp, and its nonce was stored
+# within that of the same timestamp: past twice that no replay of it can be fresh.
+NONCE_KEEP = 2 * CALLBACK_MAX_SKEW
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,10 +35,6 @@ from smsgw.service.ports import Job, JobKind
 from smsgw.service.unit import Unit
 
 
-def job_id(kind: JobKind, reference: str) -> str:
-    return f"{kind.value}:{reference}"
-
-
 def job_reply_id(job: Job, moment: datetime) -> str:
     """A job's reply is named after the job and the moment it is about (the session's
     end): a job run twice sends once, a moved job (extension) sends for the new end."""
@@ -62,12 +58,8 @@ async def schedule_session_jobs(unit: Unit, session: ParkingSession) -> None:
     if minutes > 0:
         reminder_at = as_utc(reminder_due_at(session, minutes))
         if reminder_at > unit.now:
-            await unit.tx.schedule(_job(JobKind.REMINDER, session.id, reminder_at))
-    await unit.tx.schedule(_job(JobKind.SESSION_END, session.id, as_utc(end_due_at(session))))
-
-
-def _job(kind: JobKind, reference: str, due_at: datetime) -> Job:
-    return Job(id=job_id(kind, reference), kind=kind, reference=reference, due_at=due_at)
+            await unit.schedule(JobKind.REMINDER, session.id, reminder_at)
+    await unit.schedule(JobKind.SESSION_END, session.id, as_utc(end_due_at(session)))
 
 
 async def start_session(unit: Unit, session: ParkingSession, *, is_new: bool) -> None:

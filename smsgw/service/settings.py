@@ -15,9 +15,9 @@ from datetime import timedelta
 from typing import Protocol
 
 from smsgw.commands import ParseSettings, ZoneExample
-from smsgw.domain.language import Language
 from smsgw.domain.operators import OperatorPolicy
 from smsgw.domain.tariffs import Zone
+from smsgw.language import Language
 
 
 class IdFactory(Protocol):

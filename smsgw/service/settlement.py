@@ -17,7 +17,6 @@ from enum import StrEnum
 
 import structlog
 
-from smsgw.charging.protocol import Reason, reason_of
 from smsgw.domain.charges import (
     Charge,
     ChargeEvent,
@@ -41,13 +40,12 @@ from smsgw.service.payments import (
     answer_number,
     is_waiting_for_subscriber,
 )
-from smsgw.service.ports import Job, JobKind, StoredCharge
+from smsgw.service.ports import JobKind, Reason, StoredCharge, reason_of
 from smsgw.service.session_flow import (
     MovedOut,
     close_if_ended,
     credit_charge,
     extend_session,
-    job_id,
     move_out,
     phone_balance,
     start_session,
@@ -295,11 +293,6 @@ async def _closed(
     )
     if target is ChargeState.EXPIRED and not is_waiting_for_subscriber(charge, purpose):
         # the operator may still take the money after our timeout: keep asking a while
-        await unit.tx.schedule(
-            Job(
-                id=job_id(JobKind.CHARGE_RETRY, charge.id),
-                kind=JobKind.CHARGE_RETRY,
-                reference=charge.id,
-                due_at=unit.now + unit.settings.late_poll_interval,
-            )
+        await unit.schedule(
+            JobKind.CHARGE_RETRY, charge.id, unit.now + unit.settings.late_poll_interval
         )

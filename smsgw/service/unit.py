@@ -14,11 +14,11 @@ from datetime import datetime
 
 import structlog
 
-from smsgw.domain.language import Language
 from smsgw.domain.tariffs import Zone, as_utc
+from smsgw.language import Language
 from smsgw.replies import ReplyError, render
 from smsgw.service.messages import OutboundSms
-from smsgw.service.ports import Tx
+from smsgw.service.ports import Job, JobKind, Tx
 from smsgw.service.settings import Deployment, ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -109,6 +109,10 @@ class Unit:
     def after_commit(self, action: PostCommit) -> None:
         self.actions.append(action)
 
+    async def schedule(self, kind: JobKind, reference: str, due_at: datetime) -> None:
+        """(Re)schedule the job of this kind for `reference` (one per kind and reference)."""
+        await self.tx.schedule(Job.of(kind, reference, due_at))
+
     async def notify(self, msisdn: str, outbox_id: str, key: str, /, **facts: object) -> None:
         """Queue a text to another phone this unit's work concerns (the payer of a session
         another phone moved to a new zone), in that phone's language, through the operator
@@ -131,6 +135,28 @@ class Unit:
         )
         if await self.tx.enqueue_outbound(sms):
             self.replies_queued += 1
+
+
+@dataclass(frozen=True, slots=True)
+class UnitReport:
+    """What a committed unit left to do and to count."""
+
+    actions: tuple[PostCommit, ...] = ()
+    replies_queued: int = 0
+    charge_stages: tuple[tuple[str, str], ...] = ()
+    confirmation_seconds: tuple[float, ...] = ()
+
+    @classmethod
+    def of(cls, unit: Unit | None) -> UnitReport:
+        """The report of `unit`; an empty one when the work built no unit."""
+        if unit is None:
+            return cls()
+        return cls(
+            actions=tuple(unit.actions),
+            replies_queued=unit.replies_queued,
+            charge_stages=tuple(unit.charge_stages),
+            confirmation_seconds=tuple(unit.confirmation_seconds),
+        )
 
 
 def local_time(moment: datetime, zone: Zone | None) -> datetime:

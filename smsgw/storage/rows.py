@@ -14,10 +14,10 @@ from typing import Any, Protocol
 import orjson
 
 from smsgw.domain.charges import Charge, ChargeState
-from smsgw.domain.language import Language
 from smsgw.domain.ledger import Account, AccountKind, Entry, Transaction, TransactionKind
 from smsgw.domain.money import Money
 from smsgw.domain.parking import ParkingSession, SessionState
+from smsgw.language import Language
 from smsgw.service.messages import InboundSms, OutboundSms
 from smsgw.service.ports import (
     HeldReceipt,

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from smsgw.domain.charges import PENDING_STATES, RESERVING_STATES, Charge, ChargeState
 from smsgw.domain.errors import ChargePendingExistsError, PlateAlreadyActiveError
-from smsgw.domain.language import Language
 from smsgw.domain.ledger import Account, Transaction
 from smsgw.domain.money import Money
 from smsgw.domain.parking import ParkingSession, SessionState, extend_example
+from smsgw.language import Language
 from smsgw.service.messages import InboundSms, OutboundSms
 from smsgw.service.ports import (
     ChargeUsage,

@@ -36,7 +36,7 @@ from prometheus_client import Counter
 from smsgw.commands.plates import DEFAULT_COUNTRIES, plate_rules
 from smsgw.observability import Metrics
 from smsgw.service.messages import InboundSms
-from smsgw.service.ports import OutboxState, StoreFigures
+from smsgw.service.ports import CallbackAnswer, OutboxState, StoreFigures
 from smsgw.transport.http_callbacks import DEFAULT_CALLBACK_MAX_BYTES, CallbackEndpoints
 from smsgw.transport.http_common import HttpError, HttpLink, LinkRefusedError, json_error
 from smsgw.transport.http_dlr import DlrEndpoints
@@ -66,9 +66,9 @@ class ServiceApi(Protocol):
 
     async def accept_charge_callback(
         self, operator_id: str, headers: Mapping[str, str], body: bytes
-    ) -> tuple[int, Mapping[str, object]]:
-        """Verify and apply an operator's charge result; the HTTP status and JSON body to
-        answer. `headers` is case-insensitive; `body` is the exact bytes received."""
+    ) -> CallbackAnswer:
+        """Verify and apply an operator's charge result; what became of it (the listener
+        picks the status). `headers` is case-insensitive; `body` is the exact bytes."""
 
     async def plate_status(
         self, plate: str, zone: str, now: datetime

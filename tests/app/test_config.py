@@ -9,7 +9,7 @@ import pytest
 
 from smsgw.config import config_from_mapping, load_config, read_operator_files
 from smsgw.domain.errors import ConfigError
-from smsgw.domain.language import Language
+from smsgw.language import Language
 
 REPO = Path(__file__).resolve().parents[2]
 OPERATORS = read_operator_files(REPO / "operators")

@@ -23,7 +23,8 @@ from smsgw.charging.callbacks import CallbackRejected, ReplayedCallbackError, pa
 from smsgw.charging.http_client import HttpChargingClient
 from smsgw.domain.charges import Charge, new_charge
 from smsgw.domain.money import Money
-from smsgw.service.ports import ChargeCallback
+from smsgw.service.ports import CallbackAnswer, ChargeCallback
+from smsgw.transport.http_callbacks import callback_response
 
 OPERATOR = "mts"
 SECRET = b"test-secret-0123456789abcdef"
@@ -86,7 +87,8 @@ class CallbackReceiver:
                 raise ReplayedCallbackError("this nonce was received before")
         except CallbackRejected as error:
             self.refused.append(error)
-            return web.json_response(error.to_json(), status=error.http_status)
+            status, answer = callback_response(CallbackAnswer(error.verdict, str(error)))
+            return web.json_response(answer, status=status)
         self._nonces.add(callback.nonce)
         self.received.append(callback)
         return web.json_response({"status": "stored"})

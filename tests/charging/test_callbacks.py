@@ -1,4 +1,5 @@
-"""parse_callback: a valid callback, each refusal with its HTTP status, properties."""
+"""parse_callback: a valid callback, each refusal with its verdict (and the HTTP status
+the listener answers for it), properties."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from smsgw.charging.callbacks import (
 )
 from smsgw.charging.protocol import MAX_BODY_BYTES
 from smsgw.charging.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from smsgw.service.ports import ChargeCallback, ChargeOutcome
+from smsgw.service.ports import CallbackRefusedError, ChargeCallback, ChargeOutcome
+from smsgw.transport.http_callbacks import STATUS_OF_VERDICT
 
 SECRET = b"callback-secret-0123456789"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -149,9 +151,9 @@ def test_rejections_carry_their_http_status(
     with pytest.raises(error) as raised:
         parse_callback("mts", SECRET, headers, body, now)
 
-    assert raised.value.http_status == http_status
-    assert raised.value.to_json()["error"] == error.reason
-    assert raised.value.to_json()["detail"]
+    assert STATUS_OF_VERDICT[raised.value.verdict] == http_status
+    assert raised.value.reason == error.verdict.value
+    assert str(raised.value)
 
 
 @pytest.mark.parametrize(
@@ -168,9 +170,9 @@ def test_refusals_for_the_service_and_the_listener(
 ) -> None:
     refusal = error("detail for the operator")
 
-    assert (refusal.http_status, refusal.reason) == (http_status, reason)
-    assert refusal.to_json() == {"error": reason, "detail": "detail for the operator"}
-    assert isinstance(refusal, CallbackRejected)
+    assert (STATUS_OF_VERDICT[refusal.verdict], refusal.reason) == (http_status, reason)
+    assert str(refusal) == "detail for the operator"
+    assert isinstance(refusal, CallbackRefusedError)  # what the service catches
 
 
 ids = st.text(min_size=1, max_size=128)
@@ -220,4 +222,4 @@ def test_no_input_raises_anything_but_a_rejection(body: bytes, timestamp: str) -
     try:
         parse_callback("op", SECRET, headers, body, NOW)
     except CallbackRejected as error:
-        assert 400 <= error.http_status < 500
+        assert 400 <= STATUS_OF_VERDICT[error.verdict] < 500

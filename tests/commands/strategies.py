@@ -16,7 +16,7 @@ from smsgw.commands import (
     Stop,
 )
 from smsgw.commands.plates import COUNTRIES, CYRILLIC_LOOKALIKES, LATIN_LOOKALIKES
-from smsgw.domain.language import Language
+from smsgw.language import Language
 
 _TO_CYRILLIC = str.maketrans(LATIN_LOOKALIKES, CYRILLIC_LOOKALIKES)
 

@@ -16,7 +16,7 @@ from smsgw.commands import (
     Stop,
     parse_command,
 )
-from smsgw.domain.language import Language
+from smsgw.language import Language
 
 VALID: list[tuple[str, Command]] = [
     # pay: ZONE*PLATE*HOURS and ZONE*PLATE (one hour)

@@ -14,7 +14,7 @@ from smsgw.commands import (
     plate_rules,
 )
 from smsgw.commands.normalise import normalise_text
-from smsgw.domain.language import Language
+from smsgw.language import Language
 from smsgw.replies import render
 
 from .strategies import canonical_plates, commands, retyped, typed_plates

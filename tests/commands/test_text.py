@@ -16,7 +16,7 @@ from smsgw.commands import (
     Stop,
     format_command,
 )
-from smsgw.domain.language import Language
+from smsgw.language import Language
 
 
 @pytest.mark.parametrize(

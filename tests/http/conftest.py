@@ -14,7 +14,7 @@ from aiohttp import hdrs
 from smsgw.domain.errors import UnknownZoneError
 from smsgw.observability import Metrics
 from smsgw.service.messages import InboundSms
-from smsgw.service.ports import OutboxState, StoreFigures
+from smsgw.service.ports import CallbackAnswer, CallbackVerdict, OutboxState, StoreFigures
 from smsgw.transport.http_app import (
     HttpOptions,
     RunningHttpServer,
@@ -46,7 +46,9 @@ class FakeServiceApi:
     mo_answer: bool | None = True  # None: raise, as a store that is down would
     receipt_answer: bool | None = True
     ready_answer: bool | None = True
-    callback_answer: tuple[int, Mapping[str, object]] = (200, {"status": "applied"})
+    callback_answer: CallbackAnswer = field(
+        default_factory=lambda: CallbackAnswer(CallbackVerdict.STORED, result="applied")
+    )
     paid_until: Mapping[tuple[str, str], datetime] = field(default_factory=dict)
     zones: frozenset[str] = frozenset({"1001", "1002"})
     overview: Mapping[str, object] = field(default_factory=dict)
@@ -73,7 +75,7 @@ class FakeServiceApi:
 
     async def accept_charge_callback(
         self, operator_id: str, headers: Mapping[str, str], body: bytes
-    ) -> tuple[int, Mapping[str, object]]:
+    ) -> CallbackAnswer:
         self.callbacks.append((operator_id, dict(headers), body))
         return self.callback_answer
 

@@ -7,7 +7,7 @@ import aiohttp
 import orjson
 import pytest
 
-from smsgw.service.ports import OutboxState
+from smsgw.service.ports import CallbackAnswer, CallbackVerdict, OutboxState
 from smsgw.transport.http_app import RunningHttpServer
 from tests.http.conftest import OPTIONS, FakeServiceApi, StartServer
 
@@ -104,15 +104,15 @@ async def test_report_not_recorded_is_503(
 async def test_callback_passes_exact_bytes_and_headers(
     server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
-    gateway.callback_answer = (202, {"status": "accepted", "charge_id": "c-1"})
+    gateway.callback_answer = CallbackAnswer(CallbackVerdict.STORED, result="applied")
     # deliberately not canonical JSON: a signature covers these exact bytes
     body = b'{ "charge_id":"c-1",  "result":"confirmed" }\n'
     headers = {"Content-Type": "application/json", "X-Signature": "sha256=abc", "X-Nonce": "n1"}
     async with http.post(
         f"{server.base_url}/charging/mts/callback", data=body, headers=headers
     ) as response:
-        assert response.status == 202
-        assert orjson.loads(await response.read()) == {"status": "accepted", "charge_id": "c-1"}
+        assert response.status == 200
+        assert orjson.loads(await response.read()) == {"status": "stored", "result": "applied"}
     ((operator, seen_headers, seen_body),) = gateway.callbacks
     assert (operator, seen_body) == ("mts", body)
     assert seen_headers["X-Signature"] == "sha256=abc"
@@ -122,10 +122,48 @@ async def test_callback_passes_exact_bytes_and_headers(
 async def test_service_refusal_is_passed_back(
     server: RunningHttpServer, http: aiohttp.ClientSession, gateway: FakeServiceApi
 ) -> None:
-    gateway.callback_answer = (401, {"error": "bad_signature", "message": "signature mismatch"})
+    gateway.callback_answer = CallbackAnswer(CallbackVerdict.BAD_SIGNATURE, "signature mismatch")
     async with http.post(f"{server.base_url}/charging/mts/callback", data=b"{}") as response:
         assert response.status == 401
         assert await _error_code(response) == "bad_signature"
+
+
+# The statuses docs/operator-charging.md promises the operator, written out here on their
+# own: the service says what became of a callback, only the listener knows HTTP.
+CALLBACK_STATUSES = {
+    CallbackVerdict.STORED: 200,
+    CallbackVerdict.MALFORMED: 400,
+    CallbackVerdict.UNSIGNED: 401,
+    CallbackVerdict.BAD_SIGNATURE: 401,
+    CallbackVerdict.STALE: 401,
+    CallbackVerdict.UNKNOWN_OPERATOR: 404,
+    CallbackVerdict.UNKNOWN_CHARGE: 404,
+    CallbackVerdict.REPLAYED: 409,
+    CallbackVerdict.CONFLICT: 409,
+    CallbackVerdict.UNAVAILABLE: 503,
+}
+
+
+def test_every_callback_verdict_has_its_status() -> None:
+    assert set(CALLBACK_STATUSES) == set(CallbackVerdict)
+
+
+@pytest.mark.parametrize(("verdict", "status"), CALLBACK_STATUSES.items(), ids=str)
+async def test_each_callback_verdict_is_answered_with_its_status(
+    server: RunningHttpServer,
+    http: aiohttp.ClientSession,
+    gateway: FakeServiceApi,
+    verdict: CallbackVerdict,
+    status: int,
+) -> None:
+    gateway.callback_answer = CallbackAnswer(verdict, "why", result="applied")
+    async with http.post(f"{server.base_url}/charging/mts/callback", data=b"{}") as response:
+        assert response.status == status
+        body = orjson.loads(await response.read())
+    if verdict is CallbackVerdict.STORED:
+        assert body == {"status": "stored", "result": "applied"}
+    else:
+        assert body == {"error": verdict.value, "detail": "why"}
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])

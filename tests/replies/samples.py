@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from smsgw.domain.language import Language
 from smsgw.domain.money import Money
+from smsgw.language import Language
 
 MOSCOW = timezone(timedelta(hours=3), "MSK")
 NOW = datetime(2024, 5, 14, 9, 5, tzinfo=MOSCOW)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from smsgw.commands import PARSE_REPLY_KEYS
-from smsgw.domain.language import Language
+from smsgw.language import Language
 from smsgw.replies import CATALOGUE, MULTIPART_OK, REPLY_KEYS, SHARED_REPLY_FACTS, render
 from smsgw.replies.render import template_texts
 

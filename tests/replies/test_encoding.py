@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from smsgw.domain.language import Language
 from smsgw.domain.money import Money
+from smsgw.language import Language
 from smsgw.replies import MULTIPART_OK, REPLY_KEYS, render
 from smsgw.smpp.segmentation import segment_count
 from smsgw.smpp.text import Encoding, choose_encoding

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smsgw.domain.language import Language
 from smsgw.domain.money import Money
+from smsgw.language import Language
 from smsgw.replies import (
     MissingReplyFactError,
     UnknownReplyKeyError,

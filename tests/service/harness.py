@@ -19,12 +19,13 @@ from typing import Any
 
 import orjson
 
+from smsgw.charging.callbacks import parse_callback
 from smsgw.charging.signing import sign, unix_timestamp
 from smsgw.domain.charges import Charge
-from smsgw.domain.language import Language
 from smsgw.domain.ledger import Account
 from smsgw.domain.operators import OperatorPolicy, load_operators, parse_operator
 from smsgw.domain.tariffs import zones_from_config
+from smsgw.language import Language
 from smsgw.observability import Metrics
 from smsgw.service.messages import InboundSms, OutboundSms
 from smsgw.service.ports import (
@@ -38,6 +39,7 @@ from smsgw.service.ports import (
 from smsgw.service.runtime import Service, build_service
 from smsgw.service.settings import Deployment, ServiceSettings
 from smsgw.storage.sqlite import SqliteStore, open_sqlite_store
+from smsgw.transport.http_callbacks import callback_response
 
 REPO = Path(__file__).resolve().parents[2]
 PHONE = "79161234567"
@@ -247,7 +249,14 @@ class Harness:
         charging: Mapping[str, ChargingGateway] = self.charging
         senders: Mapping[str, MtSender] = self.senders
         self.service = build_service(
-            self.store, self.deployment, self.clock, charging, senders, self.metrics, ids=self.ids
+            self.store,
+            self.deployment,
+            self.clock,
+            charging,
+            senders,
+            self.metrics,
+            ids=self.ids,
+            verify_callback=parse_callback,
         )
         return self
 
@@ -330,7 +339,15 @@ class Harness:
         reason: str | None = None,
     ) -> tuple[int, dict[str, object]]:
         body, headers = self.signed_callback(charge_id, status, operator, nonce, secret, reason)
-        return await self.svc.gateway.accept_charge_callback(operator, headers, body)
+        return await self.raw_callback(operator, headers, body)
+
+    async def raw_callback(
+        self, operator: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, dict[str, object]]:
+        """Hand the service a callback as received; the status and body the HTTP listener
+        answers for what the service says became of it."""
+        answer = await self.svc.gateway.accept_charge_callback(operator, headers, body)
+        return callback_response(answer)
 
     def signed_callback(
         self,

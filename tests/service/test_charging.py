@@ -4,7 +4,7 @@ answers, and money moving exactly once whatever is repeated."""
 from __future__ import annotations
 
 from smsgw.domain.charges import ChargeState
-from smsgw.service.ports import ChargeAnswer, ChargeOutcome
+from smsgw.service.ports import CallbackAnswer, CallbackVerdict, ChargeAnswer, ChargeOutcome
 
 from .harness import PHONE, Harness
 
@@ -89,8 +89,8 @@ async def test_duplicate_and_replayed_callbacks_move_money_once(harness: Harness
     charge_id = harness.last_charge_id()
     body, headers = harness.signed_callback(charge_id, "confirmed")
 
-    first = await harness.svc.gateway.accept_charge_callback("mts", headers, body)
-    replayed = await harness.svc.gateway.accept_charge_callback("mts", headers, body)
+    first = await harness.raw_callback("mts", headers, body)
+    replayed = await harness.raw_callback("mts", headers, body)
     repeated = await harness.callback(charge_id)  # a retry: new nonce, same status
 
     assert first[0] == 200 and first[1]["result"] == "applied"
@@ -122,7 +122,7 @@ async def test_callbacks_that_are_not_believed(harness: Harness) -> None:
     forged = await harness.callback(charge_id, secret="not-the-secret-0123")
     unknown_charge = await harness.callback("chg_nobody")
     other_operator = await harness.callback(charge_id, operator="beeline")
-    no_such_operator = await harness.svc.gateway.accept_charge_callback("acme", {}, b"{}")
+    no_such_operator = await harness.raw_callback("acme", {}, b"{}")
 
     assert forged[0] == 401
     assert unknown_charge[0] == 404
@@ -138,11 +138,11 @@ async def test_a_callback_that_fails_to_apply_can_be_sent_again(harness: Harness
     body, headers = harness.signed_callback(charge_id, "confirmed", nonce="same-nonce")
     await harness.db.close()  # the database is gone for a moment
 
-    status, _ = await harness.svc.gateway.accept_charge_callback("mts", headers, body)
+    status, _ = await harness.raw_callback("mts", headers, body)
 
     assert status == 503
     await harness.reopen()
-    status, _ = await harness.svc.gateway.accept_charge_callback("mts", headers, body)
+    status, _ = await harness.raw_callback("mts", headers, body)
     assert status == 200  # the nonce was not remembered by the failed attempt
     assert await harness.balance() == 0
     assert await harness.ledger_count("charge_confirmed") == 1
@@ -194,3 +194,24 @@ async def test_an_answer_overtaken_by_its_callback_changes_nothing(harness: Harn
     assert len(harness.charging["mts"].requests) == 1
     assert await harness.balance(PHONE) == 0
     assert await harness.ledger_count("charge_confirmed") == 1
+
+
+async def test_the_service_answers_callbacks_in_its_own_terms_not_http(harness: Harness) -> None:
+    """What became of a callback is a verdict; which status that is, the listener says."""
+    await harness.mo(f"1001*{PLATE}*2")
+    charge_id = harness.last_charge_id()
+    body, headers = harness.signed_callback(charge_id, "confirmed")
+    gateway = harness.svc.gateway
+
+    applied = await gateway.accept_charge_callback("mts", headers, body)
+    replayed = await gateway.accept_charge_callback("mts", headers, body)
+    unknown = await gateway.accept_charge_callback("acme", {}, b"{}")
+    await harness.db.close()
+    body, headers = harness.signed_callback(charge_id, "confirmed", nonce="later")
+    unavailable = await gateway.accept_charge_callback("mts", headers, body)
+    await harness.reopen()
+
+    assert applied == CallbackAnswer(CallbackVerdict.STORED, result="applied")
+    assert replayed.verdict is CallbackVerdict.REPLAYED
+    assert unknown.verdict is CallbackVerdict.UNKNOWN_OPERATOR
+    assert unavailable == CallbackAnswer(CallbackVerdict.UNAVAILABLE, "try again later")

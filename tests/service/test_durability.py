@@ -8,9 +8,11 @@ import sqlite3
 
 import pytest
 
+from smsgw.charging.callbacks import parse_callback
 from smsgw.service import handlers
-from smsgw.service.pipeline import Gateway
 from smsgw.service.ports import OutboxState, PermanentSendError, SendError, StoredInbound
+from smsgw.service.runtime import build_service
+from smsgw.service.unit import RequestCharge
 
 from .harness import Harness
 
@@ -55,7 +57,14 @@ async def test_two_nodes_processing_one_mo_reply_once(harness: Harness) -> None:
     sms = harness.inbound(f"1001*{PLATE}*2")
     inbound_id = await harness.db.transact(lambda tx: tx.insert_inbound(sms))
     assert inbound_id is not None
-    other_node = Gateway(harness.db, harness.deployment, harness.clock, harness.charging)
+    other_node = build_service(
+        harness.db,
+        harness.deployment,
+        harness.clock,
+        harness.charging,
+        harness.senders,
+        verify_callback=parse_callback,
+    ).gateway
     stored = StoredInbound(inbound_id, sms)
 
     await asyncio.gather(harness.svc.gateway.process(stored), other_node.process(stored))
@@ -87,10 +96,10 @@ async def test_a_reply_leased_by_a_dead_node_is_sent_after_the_lease(harness: Ha
 async def test_a_charge_request_lost_in_a_crash_is_sent_by_its_retry_job(
     harness: Harness,
 ) -> None:
-    async def crash_before_the_request(actions: object) -> None:
+    async def crash_before_the_request(action: RequestCharge) -> None:
         return None
 
-    harness.svc.gateway.flow.run_actions = crash_before_the_request  # type: ignore[method-assign]
+    harness.svc.runner.handle(RequestCharge, crash_before_the_request)
     await harness.mo(f"1001*{PLATE}*2")
     assert harness.charging["mts"].requests == []
     pending = await harness.pending()

@@ -27,7 +27,7 @@ from simulator.bench.texts import (
     padded_variants,
 )
 from smsgw.commands import Extend, ParseError, Pay, Status, Stop, parse_command
-from smsgw.domain.language import Language
+from smsgw.language import Language
 from smsgw.replies import render
 from smsgw.replies.render import template_texts
 from smsgw.smpp.reassembly import Reassembler, read_user_data

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smsgw.domain.language import Language
 from smsgw.domain.ledger import (
     Account,
     ConflictingPostingError,
@@ -24,6 +23,7 @@ from smsgw.domain.ledger import (
     session_refund,
 )
 from smsgw.domain.money import Money
+from smsgw.language import Language
 from smsgw.service.ports import Store, Tx
 from tests.storage.backends import Backend
 from tests.storage.builders import PHONE, T0, at, rub

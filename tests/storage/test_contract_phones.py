@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smsgw.domain.language import Language
+from smsgw.language import Language
 from smsgw.service.ports import PhoneProfile, Store
 from tests.storage.builders import OTHER_PHONE, PHONE
 

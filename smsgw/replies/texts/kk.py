@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smsgw.domain.language import Language
+from smsgw.language import Language
 
 # A tuple holds alternatives: the first whose facts are all given is used. Times are
 # written after a colon ("аяқталуы: 18:30") so no case ending has to follow a number.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smsgw.domain.language import Language
+from smsgw.language import Language
 
 # A tuple holds alternatives: the first whose facts are all given is used.
 TEXTS: dict[str, str | tuple[str, ...]] = {
