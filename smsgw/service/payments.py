@@ -31,6 +31,7 @@ from smsgw.domain.parking import Funding
 from smsgw.domain.tariffs import Zone
 from smsgw.service.ports import Job, JobKind, JsonObject
 from smsgw.service.session_flow import job_id
+from smsgw.service.store_conflicts import PendingChargeConflictError
 from smsgw.service.unit import RequestCharge, Unit
 
 ACTION_PAY = "pay"
@@ -206,7 +207,10 @@ async def open_charge(
         now=unit.now,
         timeout=unit.settings.confirmation_timeout,
     )
-    await unit.tx.insert_charge(charge, purpose.to_details())
+    try:
+        await unit.tx.insert_charge(charge, purpose.to_details())
+    except PendingChargeConflictError:
+        raise ChargePendingExistsError() from None
     unit.charge_stages.append((policy.id, "requested"))
     await unit.tx.schedule(
         Job(

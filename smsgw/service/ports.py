@@ -217,7 +217,7 @@ class Tx(Protocol):
 
     # --- parking sessions --------------------------------------------------------------
     async def insert_session(self, session: ParkingSession) -> None:
-        """Raises PlateAlreadyActiveError if the plate has another ACTIVE session."""
+        """Raises ActivePlateConflictError if the plate has another ACTIVE session."""
 
     async def update_session(self, session: ParkingSession) -> None: ...
 
@@ -230,7 +230,7 @@ class Tx(Protocol):
 
     # --- charges -----------------------------------------------------------------------
     async def insert_charge(self, charge: Charge, details: JsonObject) -> None:
-        """Raises ChargePendingExistsError when the phone has a pending charge already."""
+        """Raises PendingChargeConflictError when the phone has a pending charge already."""
 
     async def get_charge(self, charge_id: str) -> StoredCharge | None: ...
 
