@@ -33,7 +33,7 @@ from pathlib import Path
 import asyncpg
 
 from smsgw.service.messages import InboundSms
-from smsgw.service.ports import Store, Tx
+from smsgw.service.store_port import Store, Tx
 from smsgw.storage.errors import StoreUnavailableError
 from smsgw.storage.postgres import open_postgres_store
 from smsgw.storage.sqlite import SqliteStore, migrate_sqlite, open_sqlite_store

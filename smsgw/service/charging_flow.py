@@ -42,13 +42,12 @@ from smsgw.service.ports import (
     ChargingGateway,
     Job,
     JobKind,
-    Store,
     StoredCharge,
-    Tx,
 )
 from smsgw.service.session_flow import job_id
 from smsgw.service.settings import Deployment, IdFactory, random_id
 from smsgw.service.settlement import Settlement, settle
+from smsgw.service.store_port import Store, Tx
 from smsgw.service.unit import PollCharge, PostCommit, RequestCharge, Unit, lock_phone_unit
 
 log = structlog.get_logger(__name__)

@@ -31,7 +31,7 @@ from smsgw.domain.parking import Funding
 from smsgw.domain.tariffs import Zone
 from smsgw.service.ports import Job, JobKind, JsonObject
 from smsgw.service.session_flow import job_id
-from smsgw.service.store_conflicts import PendingChargeConflictError
+from smsgw.service.store_port import PendingChargeConflictError
 from smsgw.service.unit import RequestCharge, Unit
 
 ACTION_PAY = "pay"

@@ -33,16 +33,10 @@ from smsgw.service import ops
 from smsgw.service.charging_flow import ChargeFlow, UnitReport
 from smsgw.service.handlers import handle
 from smsgw.service.messages import InboundSms
-from smsgw.service.ports import (
-    ChargingGateway,
-    OutboxState,
-    Store,
-    StoredInbound,
-    StoreFigures,
-    Tx,
-)
+from smsgw.service.ports import ChargingGateway, OutboxState, StoredInbound, StoreFigures
 from smsgw.service.receipts import ReceiptBook
 from smsgw.service.settings import Deployment, IdFactory, random_id
+from smsgw.service.store_port import Store, Tx
 from smsgw.service.unit import Unit, lock_phone_unit
 
 log = structlog.get_logger(__name__)

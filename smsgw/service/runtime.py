@@ -17,9 +17,10 @@ from smsgw.clock import Clock
 from smsgw.observability import Metrics
 from smsgw.service.outbox import OutboxSender
 from smsgw.service.pipeline import Gateway
-from smsgw.service.ports import ChargingGateway, MtSender, Store
+from smsgw.service.ports import ChargingGateway, MtSender
 from smsgw.service.scheduler import Pruner, Retention, Scheduler
 from smsgw.service.settings import Deployment, IdFactory, random_id
+from smsgw.service.store_port import Store
 
 
 @dataclass(slots=True)

@@ -34,9 +34,10 @@ from smsgw.service.charging_flow import (
     run_charge_expiry,
     run_charge_retry,
 )
-from smsgw.service.ports import Job, JobKind, Store, Tx
+from smsgw.service.ports import Job, JobKind
 from smsgw.service.session_flow import job_reply_id, schedule_session_jobs
 from smsgw.service.settings import Deployment, IdFactory, random_id
+from smsgw.service.store_port import Store, Tx
 from smsgw.service.unit import Unit, local_time, lock_phone_unit
 
 log = structlog.get_logger(__name__)

@@ -34,7 +34,7 @@ from smsgw.domain.parking import (
 )
 from smsgw.domain.tariffs import Zone, as_utc
 from smsgw.service.ports import Job, JobKind
-from smsgw.service.store_conflicts import ActivePlateConflictError
+from smsgw.service.store_port import ActivePlateConflictError
 from smsgw.service.unit import Unit
 
 

@@ -18,8 +18,8 @@ from smsgw.domain.language import Language
 from smsgw.domain.tariffs import Zone, as_utc
 from smsgw.replies import ReplyError, render
 from smsgw.service.messages import OutboundSms
-from smsgw.service.ports import Tx
 from smsgw.service.settings import Deployment, ServiceSettings
+from smsgw.service.store_port import Tx
 
 log = structlog.get_logger(__name__)
 

@@ -18,7 +18,7 @@ import asyncpg  # asyncpg ships no type hints
 
 from smsgw.domain.ledger import Account, ConflictingPostingError, Transaction
 from smsgw.service.ports import SmppPartKey
-from smsgw.service.store_conflicts import ActivePlateConflictError
+from smsgw.service.store_port import ActivePlateConflictError
 from smsgw.storage.errors import TxClosedError
 from smsgw.storage.ledger_rules import balance_changes, refuse_overdraft, repeat_of
 from smsgw.storage.rows import Row
@@ -33,7 +33,7 @@ from smsgw.storage.sql.sessions import UPDATE_SESSION, SessionsSql
 from smsgw.storage.sql.smpp_intake import SmppIntakeSql
 
 if TYPE_CHECKING:
-    from smsgw.service.ports import Tx
+    from smsgw.service.store_port import Tx
 
 
 def _count(status: str) -> int:

@@ -12,8 +12,8 @@ import pytest
 
 from smsgw.domain.errors import PlateAlreadyActiveError
 from smsgw.domain.parking import ParkingSession, SessionState
-from smsgw.service.ports import Tx
 from smsgw.service.session_flow import start_session
+from smsgw.service.store_port import Tx
 from smsgw.service.unit import lock_phone_unit
 from smsgw.storage.sqlite import open_sqlite_store
 from tests.storage.builders import OTHER_PHONE, PHONE, T0, session

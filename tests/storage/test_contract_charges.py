@@ -9,8 +9,8 @@ import pytest
 
 from smsgw.domain.charges import Charge, ChargeState
 from smsgw.domain.money import Money
-from smsgw.service.ports import ChargeUsage, Store, Tx
-from smsgw.service.store_conflicts import PendingChargeConflictError
+from smsgw.service.ports import ChargeUsage
+from smsgw.service.store_port import PendingChargeConflictError, Store, Tx
 from tests.storage.builders import OTHER_PHONE, PHONE, T0, at, charge, rub
 
 DETAILS = {"action": "pay", "session_id": "s1", "hours": 2, "plate": "А123ВС77", "n": None}

@@ -9,8 +9,7 @@ from functools import partial
 import pytest
 
 from smsgw.domain.parking import ParkingSession, SessionState
-from smsgw.service.ports import Store, Tx
-from smsgw.service.store_conflicts import ActivePlateConflictError
+from smsgw.service.store_port import ActivePlateConflictError, Store, Tx
 from smsgw.storage.errors import UnknownRowError
 from tests.storage.builders import OTHER_PHONE, at, session
 

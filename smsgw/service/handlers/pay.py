@@ -42,7 +42,7 @@ from smsgw.service.session_flow import (
     refuse_active_plate,
     start_session,
 )
-from smsgw.service.store_conflicts import ActivePlateConflictError
+from smsgw.service.store_port import ActivePlateConflictError
 from smsgw.service.unit import Unit, local_time
 
 

@@ -1,7 +1,7 @@
 """Parking sessions (one ACTIVE per plate) and charges (one pending per phone).
 
 A write the partial unique indexes refuse is reported as a conflict
-(smsgw/service/store_conflicts.py); the service turns it into the subscriber's refusal.
+(smsgw/service/store_port.py); the service turns it into the subscriber's refusal.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from smsgw.domain.charges import PENDING_STATES, RESERVING_STATES, Charge, Charg
 from smsgw.domain.money import Money
 from smsgw.domain.parking import ParkingSession, SessionState
 from smsgw.service.ports import ChargeUsage, JsonObject, StoredCharge
-from smsgw.service.store_conflicts import ActivePlateConflictError, PendingChargeConflictError
+from smsgw.service.store_port import ActivePlateConflictError, PendingChargeConflictError
 from smsgw.storage import rows
 from smsgw.storage.errors import UnknownRowError
 from smsgw.storage.sql.base import SqlTx
