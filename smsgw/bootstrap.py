@@ -31,16 +31,11 @@ from smsgw.config import AppConfig, LinkSettings
 from smsgw.observability import Metrics
 from smsgw.service.messages import OutboundSms
 from smsgw.service.pipeline import Gateway
-from smsgw.service.ports import (
-    ChargingGateway,
-    MtSender,
-    PartAccepted,
-    PartwiseSender,
-    Store,
-)
+from smsgw.service.ports import ChargingGateway, MtSender, PartAccepted, PartwiseSender
 from smsgw.service.runtime import Service, build_service
 from smsgw.service.scheduler import Retention
 from smsgw.service.settings import Deployment, ServiceSettings
+from smsgw.service.store_port import Store
 from smsgw.smpp.session import SessionConfig
 from smsgw.storage import open_store
 from smsgw.transport.http_app import HttpOptions, create_app, serve_on_socket

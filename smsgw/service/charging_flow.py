@@ -34,11 +34,11 @@ from smsgw.service.ports import (
     ChargingGateway,
     JobKind,
     StoredCharge,
-    Tx,
 )
 from smsgw.service.runner import Moment, Ran, UnitRunner
 from smsgw.service.settings import Deployment
 from smsgw.service.settlement import Settlement, settle
+from smsgw.service.store_port import Tx
 from smsgw.service.unit import PollCharge, PostCommit, RequestCharge, Unit, lock_phone_unit
 
 log = structlog.get_logger(__name__)

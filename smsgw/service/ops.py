@@ -15,15 +15,9 @@ from smsgw.domain.ledger import Account, AccountKind, Transaction, TransactionKi
 from smsgw.domain.money import Money
 from smsgw.domain.parking import ParkingSession, running_sessions
 from smsgw.domain.tariffs import Zone, as_utc, find_zone
-from smsgw.service.ports import (
-    PhoneHistory,
-    Store,
-    StoredCharge,
-    StoredOutbound,
-    StoreFigures,
-    Tx,
-)
+from smsgw.service.ports import PhoneHistory, StoredCharge, StoredOutbound, StoreFigures
 from smsgw.service.settings import Deployment
+from smsgw.service.store_port import Store, Tx
 from smsgw.service.unit import local_time
 
 

@@ -30,12 +30,11 @@ from smsgw.service.ports import (
     PartReceipt,
     PartwiseSender,
     SendError,
-    Store,
     StoredOutbound,
-    Tx,
 )
 from smsgw.service.receipts import ReceiptBook, record_part_in
 from smsgw.service.settings import ServiceSettings
+from smsgw.service.store_port import Store, Tx
 
 log = structlog.get_logger(__name__)
 

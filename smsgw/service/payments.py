@@ -30,6 +30,7 @@ from smsgw.domain.operators import ConfirmationMode, OperatorPolicy, ensure_supp
 from smsgw.domain.parking import Funding
 from smsgw.domain.tariffs import Zone
 from smsgw.service.ports import JobKind, JsonObject
+from smsgw.service.store_port import PendingChargeConflictError
 from smsgw.service.unit import RequestCharge, Unit
 
 ACTION_PAY = "pay"
@@ -205,7 +206,10 @@ async def open_charge(
         now=unit.now,
         timeout=unit.settings.confirmation_timeout,
     )
-    await unit.tx.insert_charge(charge, purpose.to_details())
+    try:
+        await unit.tx.insert_charge(charge, purpose.to_details())
+    except PendingChargeConflictError:
+        raise ChargePendingExistsError() from None
     unit.charge_stages.append((policy.id, "requested"))
     await unit.schedule(JobKind.CHARGE_EXPIRY, charge.id, charge.deadline)
     if purpose.asks_subscriber_ourselves:

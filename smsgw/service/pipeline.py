@@ -38,11 +38,11 @@ from smsgw.service.ports import (
     OutboxState,
     StoredInbound,
     StoreFigures,
-    Tx,
 )
 from smsgw.service.receipts import ReceiptBook
 from smsgw.service.runner import Moment, Ran, UnitRunner
 from smsgw.service.settings import Deployment
+from smsgw.service.store_port import Tx
 from smsgw.service.unit import Unit, UnitReport, lock_phone_unit
 
 log = structlog.get_logger(__name__)

@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 import structlog
 
 from smsgw.observability import Metrics
-from smsgw.service.ports import HeldReceipt, OutboxState, PartReceipt, Store, Tx
+from smsgw.service.ports import HeldReceipt, OutboxState, PartReceipt
+from smsgw.service.store_port import Store, Tx
 
 log = structlog.get_logger(__name__)
 

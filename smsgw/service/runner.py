@@ -25,8 +25,8 @@ import structlog
 
 from smsgw.clock import Clock
 from smsgw.observability import Metrics
-from smsgw.service.ports import Store, Tx
 from smsgw.service.settings import IdFactory, random_id
+from smsgw.service.store_port import Store, Tx
 from smsgw.service.unit import PostCommit, Unit, UnitReport
 
 log = structlog.get_logger(__name__)

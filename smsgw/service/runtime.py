@@ -19,10 +19,11 @@ from smsgw.observability import Metrics
 from smsgw.service.charging_flow import ChargeFlow
 from smsgw.service.outbox import OutboxSender
 from smsgw.service.pipeline import Gateway
-from smsgw.service.ports import CallbackVerifier, ChargingGateway, MtSender, Store
+from smsgw.service.ports import CallbackVerifier, ChargingGateway, MtSender
 from smsgw.service.runner import UnitRunner
 from smsgw.service.scheduler import Pruner, Retention, Scheduler
 from smsgw.service.settings import Deployment, IdFactory, random_id
+from smsgw.service.store_port import Store
 
 
 @dataclass(slots=True)

@@ -28,10 +28,11 @@ from smsgw.domain.parking import (
 )
 from smsgw.domain.tariffs import as_utc
 from smsgw.service.charging_flow import ChargeFlow, run_charge_expiry, run_charge_retry
-from smsgw.service.ports import CALLBACK_MAX_SKEW, Job, JobKind, Store, Tx
+from smsgw.service.ports import CALLBACK_MAX_SKEW, Job, JobKind
 from smsgw.service.runner import Moment, Ran, UnitRunner
 from smsgw.service.session_flow import job_reply_id, schedule_session_jobs
 from smsgw.service.settings import Deployment
+from smsgw.service.store_port import Store, Tx
 from smsgw.service.unit import PostCommit, Unit, local_time, lock_phone_unit
 
 log = structlog.get_logger(__name__)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NoReturn
 
 from smsgw.domain import ledger
 from smsgw.domain.charges import Charge
-from smsgw.domain.errors import UnknownZoneError
+from smsgw.domain.errors import PlateAlreadyActiveError, UnknownZoneError
 from smsgw.domain.ledger import Account
 from smsgw.domain.money import Money
 from smsgw.domain.parking import (
@@ -24,6 +25,7 @@ from smsgw.domain.parking import (
     end_due_at,
     expire,
     extend,
+    extend_example,
     extension_transaction,
     plan_stop,
     refund_transaction,
@@ -32,6 +34,7 @@ from smsgw.domain.parking import (
 )
 from smsgw.domain.tariffs import Zone, as_utc
 from smsgw.service.ports import Job, JobKind
+from smsgw.service.store_port import ActivePlateConflictError
 from smsgw.service.unit import Unit
 
 
@@ -64,10 +67,13 @@ async def schedule_session_jobs(unit: Unit, session: ParkingSession) -> None:
 
 async def start_session(unit: Unit, session: ParkingSession, *, is_new: bool) -> None:
     """An ACTIVE session's price goes from the parking account to the zone's revenue."""
-    if is_new:
-        await unit.tx.insert_session(session)
-    else:
-        await unit.tx.update_session(session)
+    try:
+        if is_new:
+            await unit.tx.insert_session(session)
+        else:
+            await unit.tx.update_session(session)
+    except ActivePlateConflictError as conflict:
+        await refuse_active_plate(unit, conflict.plate)
     await _post(unit, activation_transaction(session, unit.now))
     await schedule_session_jobs(unit, session)
 
@@ -145,3 +151,13 @@ async def credit_charge(unit: Unit, charge: Charge) -> None:
 async def _post(unit: Unit, transaction: ledger.Transaction | None) -> None:
     if transaction is not None:
         await unit.tx.post(transaction)
+
+
+async def refuse_active_plate(unit: Unit, plate: str) -> NoReturn:
+    """The store found the plate ACTIVE in another session: refuse, naming its end."""
+    active = await unit.tx.active_session_for_plate(plate)
+    raise PlateAlreadyActiveError(
+        plate=plate,
+        end=None if active is None else active.end,
+        example=extend_example(plate),
+    )

@@ -18,8 +18,9 @@ from smsgw.domain.tariffs import Zone, as_utc
 from smsgw.language import Language
 from smsgw.replies import ReplyError, render
 from smsgw.service.messages import OutboundSms
-from smsgw.service.ports import Job, JobKind, Tx
+from smsgw.service.ports import Job, JobKind
 from smsgw.service.settings import Deployment, ServiceSettings
+from smsgw.service.store_port import Tx
 
 log = structlog.get_logger(__name__)
 

@@ -4,7 +4,7 @@
     store = await open_store("sqlite:////srv/smsgw/db.sqlite3")  # absolute
     store = await open_store("postgresql://smsgw@db.example/smsgw")
 
-Both implement `smsgw.service.ports.Store`, and one contract-test suite
+Both implement `smsgw.service.store_port.Store`, and one contract-test suite
 (tests/storage) runs against both.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from smsgw.domain.errors import ConfigError
-from smsgw.service.ports import Store
+from smsgw.service.store_port import Store
 from smsgw.storage.sqlite import open_sqlite_store
 
 DEFAULT_DSN: Final = "sqlite:///var/smsgw.sqlite3"

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Final, TypeVar
 import asyncpg  # asyncpg ships no type hints
 import structlog
 
-from smsgw.service.ports import Tx
+from smsgw.service.store_port import Tx
 from smsgw.storage.errors import StoreUnavailableError
 from smsgw.storage.postgres_tx import PostgresTx
 from smsgw.storage.schema import SCHEMA_VERSION_TABLE, pending_migrations
 from smsgw.storage.schema_postgres import POSTGRES_MIGRATIONS
 
 if TYPE_CHECKING:
-    from smsgw.service.ports import Store
+    from smsgw.service.store_port import Store
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)

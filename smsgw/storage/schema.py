@@ -1,7 +1,7 @@
 """Versioned schema migrations, shared shape for both backends.
 
-Each backend keeps its own ordered tuple of `Migration`s (schema_sqlite, schema_postgres);
-the version numbers of the two stay aligned so a version means the same tables on both.
+The migrations are written once (schema_source.py) and rendered with each backend's
+type names (schema_sqlite, schema_postgres), so a version means the same tables on both.
 A migration is a tuple of statements (not a script) so it runs inside the caller's
 transaction: SQLite's executescript would commit on its own.
 """

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import structlog
 
-from smsgw.service.ports import Tx
+from smsgw.service.store_port import Tx
 from smsgw.storage.errors import StoreClosedError, StoreUnavailableError, WorkCancelledError
 from smsgw.storage.rows import utc_text
 from smsgw.storage.schema import SCHEMA_VERSION_TABLE, pending_migrations
@@ -49,7 +49,7 @@ from smsgw.storage.schema_sqlite import SQLITE_MIGRATIONS
 from smsgw.storage.sqlite_tx import SqliteTx
 
 if TYPE_CHECKING:
-    from smsgw.service.ports import Store
+    from smsgw.service.store_port import Store
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)

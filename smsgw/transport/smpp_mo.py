@@ -34,13 +34,8 @@ import structlog
 
 from smsgw.observability import Metrics, mask_msisdn
 from smsgw.service.messages import InboundSms
-from smsgw.service.ports import (
-    SmppPart,
-    SmppPartKey,
-    Store,
-    StoredInbound,
-    Tx,
-)
+from smsgw.service.ports import SmppPart, SmppPartKey, StoredInbound
+from smsgw.service.store_port import Store, Tx
 from smsgw.smpp.addresses import address_refusal
 from smsgw.smpp.constants import CommandStatus, Tag
 from smsgw.smpp.events import DeliveryReceiptReceived

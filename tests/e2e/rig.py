@@ -24,7 +24,7 @@ from smsgw.bootstrap import RunningGateway, start_gateway
 from smsgw.config import AppConfig, config_from_mapping, read_operator_files
 from smsgw.domain.ledger import Account
 from smsgw.domain.money import Money
-from smsgw.service.ports import Tx
+from smsgw.service.store_port import Tx
 from tests.e2e.sendsms_bridge import start_sendsms_bridge
 
 REPO = Path(__file__).resolve().parents[2]

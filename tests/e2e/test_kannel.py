@@ -32,7 +32,8 @@ from smsgw.bootstrap import RunningGateway, start_gateway
 from smsgw.config import AppConfig, config_from_mapping, read_operator_files
 from smsgw.domain.money import Money
 from smsgw.service.messages import OutboundSms
-from smsgw.service.ports import OutboxState, StoredOutbound, Tx
+from smsgw.service.ports import OutboxState, StoredOutbound
+from smsgw.service.store_port import Tx
 from smsgw.smpp.constants import ESM_UDHI, CommandStatus
 from smsgw.smpp.gsm7 import DEFAULT_ALPHABET, EXTENSION_TABLE
 from smsgw.smpp.pdu import DeliverSm, SubmitSm, SubmitSmResp

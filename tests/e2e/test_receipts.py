@@ -27,7 +27,8 @@ from simulator.faults import Faults
 from simulator.smsc import SimulatedSmsc
 from smsgw.bootstrap import RunningGateway, start_gateway
 from smsgw.service.messages import OutboundSms
-from smsgw.service.ports import OutboxState, StoredOutbound, Tx
+from smsgw.service.ports import OutboxState, StoredOutbound
+from smsgw.service.store_port import Tx
 from tests.e2e.rig import TOKEN, SettableClock, gateway_config
 
 GUARD = 10.0

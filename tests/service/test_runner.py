@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from smsgw.service.messages import OutboundSms
-from smsgw.service.ports import Job, JobKind, Tx
+from smsgw.service.ports import Job, JobKind
 from smsgw.service.runner import Moment, Ran, UnitRunner
+from smsgw.service.store_port import Tx
 from smsgw.service.unit import PollCharge, PostCommit, RequestCharge, Unit, UnitReport
 
 from .harness import Harness

@@ -13,7 +13,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from smsgw.service.ports import Store, StoredInbound
+from smsgw.service.ports import StoredInbound
+from smsgw.service.store_port import Store
 from smsgw.smpp.pdu import DeliverSm
 from smsgw.smpp.text import encode_text
 from smsgw.storage import open_store

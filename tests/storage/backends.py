@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from smsgw.service.ports import Store
+from smsgw.service.store_port import Store
 from smsgw.storage.postgres import PostgresStore, open_postgres_store
 from smsgw.storage.sqlite import SqliteStore, open_sqlite_store
 

@@ -10,7 +10,8 @@ from smsgw.domain.charges import Charge, ChargeState, new_charge
 from smsgw.domain.money import Money
 from smsgw.domain.parking import ParkingSession, SessionState
 from smsgw.service.messages import InboundSms, OutboundSms
-from smsgw.service.ports import Job, JobKind, Tx
+from smsgw.service.ports import Job, JobKind
+from smsgw.service.store_port import Tx
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 ALMATY = ZoneInfo("Asia/Almaty")

@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from smsgw.service.ports import Store
+from smsgw.service.store_port import Store
 from smsgw.storage.errors import StoreUnavailableError
 from smsgw.storage.postgres import open_postgres_store
 from tests.storage.backends import Backend, PostgresPlace, postgres_dsn, unique_schema

@@ -8,9 +8,9 @@ from functools import partial
 import pytest
 
 from smsgw.domain.charges import Charge, ChargeState
-from smsgw.domain.errors import ChargePendingExistsError
 from smsgw.domain.money import Money
-from smsgw.service.ports import ChargeUsage, Store, Tx
+from smsgw.service.ports import ChargeUsage
+from smsgw.service.store_port import PendingChargeConflictError, Store, Tx
 from tests.storage.builders import OTHER_PHONE, PHONE, T0, at, charge, rub
 
 DETAILS = {"action": "pay", "session_id": "s1", "hours": 2, "plate": "А123ВС77", "n": None}
@@ -34,11 +34,11 @@ async def test_a_charge_comes_back_with_its_details(store: Store) -> None:
 async def test_a_phone_has_at_most_one_pending_charge(store: Store) -> None:
     await store.transact(lambda tx: tx.insert_charge(charge("c1"), DETAILS))
 
-    with pytest.raises(ChargePendingExistsError):
+    with pytest.raises(PendingChargeConflictError):
         await store.transact(lambda tx: tx.insert_charge(charge("c2"), DETAILS))
     accepted = ChargeState.AWAITING_CONFIRMATION
     await store.transact(lambda tx: tx.update_charge("c1", ChargeState.REQUESTED, accepted))
-    with pytest.raises(ChargePendingExistsError):
+    with pytest.raises(PendingChargeConflictError):
         await store.transact(lambda tx: tx.insert_charge(charge("c3"), DETAILS))
     await store.transact(lambda tx: tx.insert_charge(charge("c4", phone=OTHER_PHONE), DETAILS))
 

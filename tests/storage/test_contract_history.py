@@ -6,7 +6,8 @@ from smsgw.domain.charges import ChargeState
 from smsgw.domain.ledger import Transaction, charge_confirmed, session_paid, session_refund
 from smsgw.domain.money import Money
 from smsgw.domain.parking import SessionState
-from smsgw.service.ports import OutboxState, Store, Tx
+from smsgw.service.ports import OutboxState
+from smsgw.service.store_port import Store, Tx
 from tests.storage.builders import OTHER_PHONE, PHONE, at, charge, outbound, rub, session
 
 

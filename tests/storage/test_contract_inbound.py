@@ -8,7 +8,7 @@ from functools import partial
 
 import pytest
 
-from smsgw.service.ports import Store
+from smsgw.service.store_port import Store
 from tests.storage.builders import ALMATY, T0, at, inbound, insert_inbound
 
 LEASE = 60.0

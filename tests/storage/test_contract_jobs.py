@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import partial
 
-from smsgw.service.ports import Job, JobKind, Store, Tx
+from smsgw.service.ports import Job, JobKind
+from smsgw.service.store_port import Store, Tx
 from tests.storage.builders import at, job
 
 LEASE = 30.0

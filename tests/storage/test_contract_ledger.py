@@ -24,7 +24,7 @@ from smsgw.domain.ledger import (
 )
 from smsgw.domain.money import Money
 from smsgw.language import Language
-from smsgw.service.ports import Store, Tx
+from smsgw.service.store_port import Store, Tx
 from tests.storage.backends import Backend
 from tests.storage.builders import PHONE, T0, at, rub
 

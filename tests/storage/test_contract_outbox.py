@@ -7,7 +7,8 @@ from functools import partial
 import pytest
 
 from smsgw.service.messages import OutboundSms
-from smsgw.service.ports import OutboxState, Store, StoredOutbound, Tx
+from smsgw.service.ports import OutboxState, StoredOutbound
+from smsgw.service.store_port import Store, Tx
 from smsgw.storage.errors import UnknownRowError
 from tests.storage.builders import at, outbound
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from smsgw.language import Language
-from smsgw.service.ports import PhoneProfile, Store
+from smsgw.service.ports import PhoneProfile
+from smsgw.service.store_port import Store
 from tests.storage.builders import OTHER_PHONE, PHONE
 
 

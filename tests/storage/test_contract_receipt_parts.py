@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from smsgw.service.ports import OutboundPart, OutboxState, PartReceipt, Store, Tx
+from smsgw.service.ports import OutboundPart, OutboxState, PartReceipt
+from smsgw.service.store_port import Store, Tx
 from tests.storage.builders import at, outbound
 
 DELIVERED, FAILED, SENT = OutboxState.DELIVERED, OutboxState.FAILED, OutboxState.SENT

@@ -11,8 +11,9 @@ from smsgw.clock import SystemClock
 from smsgw.domain.charges import Charge, ChargeState
 from smsgw.domain.parking import SessionState
 from smsgw.service.messages import OutboundSms
-from smsgw.service.ports import OutboxState, Store, Tx
+from smsgw.service.ports import OutboxState
 from smsgw.service.scheduler import NONCE_KEEP, Pruner, Retention
+from smsgw.service.store_port import Store, Tx
 from tests.storage.builders import OTHER_PHONE, at, charge, inbound, outbound, session
 
 DAY = 24 * 60  # minutes

@@ -8,9 +8,8 @@ from functools import partial
 
 import pytest
 
-from smsgw.domain.errors import PlateAlreadyActiveError
 from smsgw.domain.parking import ParkingSession, SessionState
-from smsgw.service.ports import Store, Tx
+from smsgw.service.store_port import ActivePlateConflictError, Store, Tx
 from smsgw.storage.errors import UnknownRowError
 from tests.storage.builders import OTHER_PHONE, at, session
 
@@ -34,10 +33,11 @@ async def test_a_second_active_session_for_a_plate_is_refused(store: Store) -> N
     first = session("s1")
     await store.transact(lambda tx: tx.insert_session(first))
 
-    with pytest.raises(PlateAlreadyActiveError) as refused:
+    with pytest.raises(ActivePlateConflictError) as refused:
         await store.transact(lambda tx: tx.insert_session(session("s2", phone=OTHER_PHONE)))
 
-    assert refused.value.facts == {"plate": "A123BC77", "end": first.end, "example": "X*1*A123BC77"}
+    # the store says what it found; the service words the refusal
+    assert refused.value.plate == "A123BC77"
     assert await store.transact(lambda tx: tx.get_session("s2")) is None
 
 
@@ -47,7 +47,7 @@ async def test_a_refused_session_leaves_the_unit_of_work_usable(store: Store) ->
     async def work(tx: Tx) -> str:
         try:
             await tx.insert_session(session("s2"))
-        except PlateAlreadyActiveError:
+        except ActivePlateConflictError:
             await tx.insert_session(session("s3", plate="B456CE77"))
             return "refused"
         return "inserted"
@@ -62,7 +62,7 @@ async def test_sessions_awaiting_payment_may_share_a_plate(store: Store) -> None
     await store.transact(lambda tx: tx.insert_session(session("s2", state=waiting)))
     await store.transact(lambda tx: tx.insert_session(session("s3", state=waiting)))
 
-    with pytest.raises(PlateAlreadyActiveError):
+    with pytest.raises(ActivePlateConflictError):
         await store.transact(lambda tx: tx.update_session(session("s2")))  # activate it
     await store.transact(
         lambda tx: tx.update_session(replace(session("s1"), state=SessionState.STOPPED))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
-from smsgw.service.ports import SmppPart, SmppPartKey, Store, Tx
+from smsgw.service.ports import SmppPart, SmppPartKey
+from smsgw.service.store_port import Store, Tx
 from tests.storage.builders import PHONE, T0, at
 
 KEY = SmppPartKey("mts-1", PHONE, "7757", 7, 3)

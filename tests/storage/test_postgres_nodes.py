@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from smsgw.domain.ledger import Account, charge_confirmed, session_paid
-from smsgw.service.ports import Tx
+from smsgw.service.store_port import Tx
 from smsgw.storage.errors import StoreUnavailableError
 from smsgw.storage.postgres import MAX_ATTEMPTS, PostgresStore, open_postgres_store
 from tests.storage.backends import Backend, PostgresPlace

@@ -9,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smsgw.observability import Metrics
-from smsgw.service.ports import OutboxState, Store, Tx
+from smsgw.service.ports import OutboxState
 from smsgw.service.receipts import ReceiptBook, id_forms
+from smsgw.service.store_port import Store, Tx
 from tests.storage.builders import at, outbound
 
 DELIVERED, FAILED = OutboxState.DELIVERED, OutboxState.FAILED

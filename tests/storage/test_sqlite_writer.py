@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from smsgw.service.ports import Tx
+from smsgw.service.store_port import Tx
 from smsgw.storage.errors import (
     StoreClosedError,
     StoreUnavailableError,

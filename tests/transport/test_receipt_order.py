@@ -23,8 +23,9 @@ from simulator.faults import Faults
 from simulator.smsc import SimulatedSmsc
 from smsgw.service.messages import OutboundSms
 from smsgw.service.outbox import OutboxSender
-from smsgw.service.ports import OutboxState, Store, StoredInbound, Tx
+from smsgw.service.ports import OutboxState, StoredInbound
 from smsgw.service.settings import ServiceSettings
+from smsgw.service.store_port import Store, Tx
 from smsgw.storage.sqlite import open_sqlite_store
 from smsgw.transport.smpp_client import BindMode, EsmeLink, EsmeLinkConfig
 from smsgw.transport.smpp_mo import AdmitUnit, SmppInbound

@@ -20,7 +20,8 @@ from simulator.faults import Faults
 from simulator.smsc import SimulatedSmsc
 from smsgw.observability import Metrics
 from smsgw.service.messages import InboundSms, OutboundSms
-from smsgw.service.ports import OutboxState, Store, StoredInbound
+from smsgw.service.ports import OutboxState, StoredInbound
+from smsgw.service.store_port import Store
 from smsgw.smpp.constants import ESM_UDHI, CommandStatus
 from smsgw.smpp.pdu import DeliverSm
 from smsgw.smpp.segmentation import concat_udh

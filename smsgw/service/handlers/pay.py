@@ -39,8 +39,10 @@ from smsgw.service.session_flow import (
     close_if_ended,
     move_out,
     phone_balance,
+    refuse_active_plate,
     start_session,
 )
+from smsgw.service.store_port import ActivePlateConflictError
 from smsgw.service.unit import Unit, local_time
 
 
@@ -82,7 +84,10 @@ async def handle_pay(unit: Unit, command: Pay) -> str:
             await unit.reply("pay.moved", old_zone=moved.zone, refund=moved.refund, **facts)
         return "started" if moved is None else "moved"
     await ensure_chargeable(unit, policy, zone, plan.to_charge)
-    await unit.tx.insert_session(session)
+    try:
+        await unit.tx.insert_session(session)
+    except ActivePlateConflictError as conflict:
+        await refuse_active_plate(unit, conflict.plate)
     purpose = purpose_for(
         ACTION_PAY,
         session_id=session.id,
