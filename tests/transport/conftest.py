@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from simulator.smsc_server import SmscConnection, SmscServer
 from smsgw.smpp.constants import CommandStatus
 from smsgw.smpp.pdu import DataSm, DeliverSm, SubmitSm, SubmitSmResp
 from smsgw.smpp.session import SessionConfig
@@ -18,7 +19,6 @@ from smsgw.transport.smpp_client import (
     LinkState,
     ReceiptHandler,
 )
-from smsgw.transport.smpp_server import SmscConnection, SmscServer
 
 ACCOUNTS = {"esme": "secret"}
 GUARD = 5.0  # seconds: only a guard against hanging, never a synchronisation delay

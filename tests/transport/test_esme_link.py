@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import pytest
 
+from simulator.smsc_server import SmscConnection, SmscServer
 from smsgw.smpp.codec import Framer
 from smsgw.smpp.constants import ESM_DELIVERY_RECEIPT, CommandId, CommandStatus, Tag
 from smsgw.smpp.events import DeliveryReceiptReceived
@@ -20,7 +21,6 @@ from smsgw.transport.smpp_protocol import (
     LinkLostError,
     ResponseTimeoutError,
 )
-from smsgw.transport.smpp_server import SmscConnection, SmscServer
 from tests.transport.conftest import GUARD, MakeLink, Recorder, SubmitAnswer
 
 
