@@ -17,6 +17,7 @@ from smsgw.transport.smpp_client import (
     EsmeLink,
     EsmeLinkConfig,
     LinkState,
+    LinkTimer,
     ReceiptHandler,
 )
 
@@ -125,6 +126,7 @@ async def make_link(recorder: Recorder) -> AsyncIterator[MakeLink]:
         config: EsmeLinkConfig,
         on_deliver: DeliverHandler = accept_all,
         on_receipt: ReceiptHandler | None = None,
+        timer: LinkTimer | None = None,
     ) -> EsmeLink:
         link = EsmeLink(
             config,
@@ -132,6 +134,7 @@ async def make_link(recorder: Recorder) -> AsyncIterator[MakeLink]:
             on_receipt=on_receipt,
             on_state=on_state,
             random=lambda: 0.5,
+            timer=timer,
         )
         links.append(link)
         await link.start()
