@@ -14,8 +14,9 @@ closes the connection.
 Bind states and what may be sent in each live in one table, `TRANSITIONS`
 (smsgw/smpp/transitions.py), keyed by (role, state, command_id, direction). Our own
 send that the table lacks raises `InvalidSessionState` naming the state and the command;
-a request from the peer that it lacks is answered with its `*_resp` carrying ESME_RINVBNDSTS (ESME_RALYBND for a bind
-while bound). Error responses (non-zero status) are always allowed and never change state.
+a request from the peer that it lacks is answered with its `*_resp` carrying
+ESME_RINVBNDSTS (ESME_RALYBND for a bind while bound). Error responses (non-zero status)
+are always allowed and never change state.
 """
 
 from __future__ import annotations
