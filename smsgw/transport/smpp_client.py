@@ -166,6 +166,11 @@ class EsmeLink:
         )
 
     @property
+    def receiver_binds(self) -> int:
+        """How many binds that receive deliver_sm the link has made so far."""
+        return self.stats.receiver_binds
+
+    @property
     def paused(self) -> bool:
         """True while a throttling pause holds all submissions."""
         return self.pacing.paused(self._now())

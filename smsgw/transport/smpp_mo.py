@@ -32,6 +32,7 @@ from typing import Final, Protocol
 
 import structlog
 
+from smsgw.clock import Clock, SystemClock
 from smsgw.observability import Metrics, mask_msisdn
 from smsgw.service.messages import InboundSms
 from smsgw.service.ports import (
@@ -59,7 +60,6 @@ from smsgw.transport.smpp_receipts import AcceptReceipt, answer_receipt
 
 log = structlog.get_logger(__name__)
 
-Clock = Callable[[], datetime]
 AdmitUnit = Callable[[Tx], Awaitable[StoredInbound | None]]
 
 # The window of `dedup_key_for`, the key HTTP MO endpoints use.
@@ -82,6 +82,26 @@ class MoAdmission(Protocol):
     async def admit_incomplete_mo(self, unit: AdmitUnit) -> StoredInbound | None:
         """Run `unit` in one transaction and, in the same one, answer the MO it stored
         with the incomplete-text reply."""
+
+
+class BindView(Protocol):
+    """What the intake reads of its link's binds."""
+
+    @property
+    def receiver_binds(self) -> int:
+        """How many receiving binds the link has made: a new one is what makes an SMSC
+        redeliver what it got no answer for."""
+
+    @property
+    def receiving(self) -> bool:
+        """True while the bind that receives deliver_sm is up."""
+
+
+class _AlwaysBound:
+    """The view of an intake fed directly, with no link of its own (tests, tools)."""
+
+    receiver_binds = 0
+    receiving = True
 
 
 def dedup_key_for(link_id: str, sender: str, receiver: str, text: str, first_seen: float) -> str:
@@ -119,11 +139,10 @@ class SmppInbound:
         admission: MoAdmission,
         accept_receipt: AcceptReceipt,
         short_numbers: Collection[str],
-        clock: Clock = lambda: datetime.now(UTC),
+        clock: Clock | None = None,
         parts_timeout: float = DEFAULT_TIMEOUT,
         metrics: Metrics | None = None,
-        connection_generation: Callable[[], int] = lambda: 0,
-        is_bound: Callable[[], bool] = lambda: True,
+        bind: BindView | None = None,
     ) -> None:
         self.link_id = link_id
         self.operator_id = operator_id
@@ -131,13 +150,12 @@ class SmppInbound:
         self.admission = admission
         self.accept_receipt = accept_receipt
         self.short_numbers = frozenset(short_numbers)
-        self.clock = clock
+        self.clock: Clock = clock or SystemClock()
         self.parts_timeout = parts_timeout
         self.metrics = metrics
-        self.connection_generation = connection_generation
-        self.is_bound = is_bound
-        # set when the node drains: new MO are refused for now, so the SMSC keeps them
-        self.draining = False
+        self.bind: BindView = bind if bind is not None else _AlwaysBound()
+        # set by `drain`: new MO are refused for now, so the SMSC keeps them
+        self._draining = False
         # this intake's life: bind ids must differ from those of any earlier process
         self._life = secrets.token_hex(8)
         self._recorded_bind: str | None = None  # the bind the timer last recorded up
@@ -148,7 +166,16 @@ class SmppInbound:
     @property
     def bind_id(self) -> str:
         """The id of the link's current bind, unique across restarts."""
-        return f"{self.link_id}:{self._life}:{self.connection_generation()}"
+        return f"{self.link_id}:{self._life}:{self.bind.receiver_binds}"
+
+    @property
+    def draining(self) -> bool:
+        return self._draining
+
+    def drain(self) -> None:
+        """Refuse new MO and receipts from now on with a temporary error (ESME_RX_T_APPN):
+        the node is stopping, and the SMSC keeps them for the next bind."""
+        self._draining = True
 
     # --- deliver_sm ----------------------------------------------------------------------
 
@@ -166,7 +193,7 @@ class SmppInbound:
         # the bind's row must exist before an MO refers to it; later MOs leave it to the
         # timer, so they do not all queue for that one row's lock
         first_on_bind = bind_id != self._known_bind
-        unit = partial(self._admit, pdu, self.clock(), bind_id, first_on_bind, outcome)
+        unit = partial(self._admit, pdu, self.clock.now(), bind_id, first_on_bind, outcome)
         try:
             await self.admission.admit_mo(unit)
         except Exception:
@@ -284,12 +311,12 @@ class SmppInbound:
         bind_id, self._recorded_bind = self._recorded_bind, None
         if bind_id is not None:
             with contextlib.suppress(Exception):
-                await self._touch(bind_id, self.clock(), closed=True)
+                await self._touch(bind_id, self.clock.now(), closed=True)
 
     async def _run(self) -> None:
         while True:
             try:
-                await self.tick(self.clock())
+                await self.tick(self.clock.now())
             except Exception:
                 log.exception("mo.intake_tick_failed", link=self.link_id)
             await asyncio.sleep(TICK_SECONDS)
@@ -309,7 +336,7 @@ class SmppInbound:
         return expired
 
     async def _record_bind(self, now: datetime) -> None:
-        current = self.bind_id if self.is_bound() else None
+        current = self.bind_id if self.bind.receiving else None
         previous = self._recorded_bind
         if previous is not None and previous != current:
             await self._touch(previous, now, closed=True)
