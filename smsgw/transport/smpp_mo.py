@@ -26,7 +26,7 @@ import hashlib
 import secrets
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import Final, Protocol
 
@@ -53,7 +53,7 @@ from smsgw.smpp.reassembly import (
     expiry_cutoff,
     read_user_data,
 )
-from smsgw.smpp.redelivery import may_be_redelivered
+from smsgw.smpp.redelivery import Forgetting, may_be_redelivered
 from smsgw.smpp.text import decode_text
 from smsgw.smpp.tlv import get_bytes, get_int
 from smsgw.transport.smpp_receipts import AcceptReceipt, answer_receipt
@@ -66,10 +66,6 @@ AdmitUnit = Callable[[Tx], Awaitable[StoredInbound | None]]
 REDELIVERY_WINDOW_SECONDS = 600
 # How often the intake records that its bind is alive and looks for stale parts.
 TICK_SECONDS: Final = 1.0
-# How long a stored MO is remembered for recognising its redelivery: SMSCs give up on
-# an undeliverable MO well within a day.
-REMEMBER_SECONDS: Final = 24 * 3600.0
-PRUNE_EVERY_SECONDS: Final = 60.0
 EXPIRED_PER_TICK: Final = 100
 
 
@@ -160,7 +156,7 @@ class SmppInbound:
         self._life = secrets.token_hex(8)
         self._recorded_bind: str | None = None  # the bind the timer last recorded up
         self._known_bind: str | None = None  # the bind an MO last recorded
-        self._pruned_at: datetime | None = None
+        self._forgetting = Forgetting()
         self._timer: asyncio.Task[None] | None = None
 
     @property
@@ -326,12 +322,9 @@ class SmppInbound:
         Returns how many incomplete messages were expired."""
         await self._record_bind(now)
         expired = await self.expire_parts(now)
-        if (
-            self._pruned_at is None
-            or (now - self._pruned_at).total_seconds() >= PRUNE_EVERY_SECONDS
-        ):
-            self._pruned_at = now
-            before = now - timedelta(seconds=REMEMBER_SECONDS)
+        cutoff = self._forgetting.handle_timer(now.timestamp())
+        if cutoff is not None:
+            before = datetime.fromtimestamp(cutoff, UTC)
             await self.store.transact(lambda tx: tx.prune_smpp_mo(self.link_id, before))
         return expired
 
