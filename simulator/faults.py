@@ -35,7 +35,7 @@ from enum import Enum
 from typing import Any, Final
 
 from smsgw.smpp.constants import CommandStatus, MessageState
-from smsgw.transport.throttle import TokenBucket
+from smsgw.smpp.pacing import TokenBucket
 
 PART_ORDERS: Final = ("in_order", "reversed", "shuffled")
 # The receipt "stat" words (SMPP 3.4 appendix B) and the message_state each stands for.

@@ -71,6 +71,7 @@ log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
+ChargeObserver = Callable[[str, "SimulatedCharge"], None]
 
 DEFAULT_SERVICE_NUMBER = "7701"
 # the operators' own rules (what must remain on a phone) live beside the gateway's config
@@ -151,8 +152,11 @@ class OperatorSimulator:
         callback_attempts: int = 3,
         callback_retry_seconds: float = 5.0,
         must_remain: Money | object | None = _BUNDLED,
+        on_charge: ChargeObserver | None = None,
     ) -> None:
         self.operator_id = operator_id
+        # told of each charge opened, and again once the subscriber's answer decided it
+        self.on_charge = on_charge
         self.must_remain: Money | None = (
             bundled_must_remain(operator_id)
             if must_remain is _BUNDLED
@@ -316,6 +320,7 @@ class OperatorSimulator:
             reply = phone.reply_to_confirmation()
             if reply is not None:
                 self._spawn(self._answer_later(charge, phone, reply))
+        self._observe(charge)
         return charge
 
     async def _answer_later(self, charge: SimulatedCharge, phone: VirtualPhone, reply: str) -> None:
@@ -329,14 +334,19 @@ class OperatorSimulator:
             return False
         if reply == DECLINE_REPLY:
             charge.status, charge.reason = WireStatus.DECLINED, Reason.DECLINED.value
-            return True
-        try:
-            phone.debit(charge.request.amount, self.must_remain)
-        except (InsufficientFundsError, BarredPhoneError) as error:
-            charge.status, charge.reason = WireStatus.FAILED, error.reason
         else:
-            charge.status = WireStatus.CONFIRMED
+            try:
+                phone.debit(charge.request.amount, self.must_remain)
+            except (InsufficientFundsError, BarredPhoneError) as error:
+                charge.status, charge.reason = WireStatus.FAILED, error.reason
+            else:
+                charge.status = WireStatus.CONFIRMED
+        self._observe(charge)
         return True
+
+    def _observe(self, charge: SimulatedCharge) -> None:
+        if self.on_charge is not None:
+            self.on_charge(self.operator_id, charge)
 
     def _oldest_pending(self, msisdn: str) -> SimulatedCharge | None:
         return next(iter(self.pending_for(msisdn)), None)

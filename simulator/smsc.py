@@ -1,6 +1,6 @@
 """The simulated SMSC: the operators' side of the SMPP wire, for QA, tests and the demo.
 
-It builds on `smsgw.transport.smpp_server` (the SMSC role of our own SMPP core). Each
+It builds on `simulator.smsc_server` (the SMSC role of our own SMPP core). Each
 bind credential belongs to one operator; what the gateway submits is kept as the
 phones' inbox, and `send_mo` delivers a phone's text to a bound gateway as deliver_sm.
 
@@ -41,6 +41,7 @@ from simulator.faults import (
     SubmitAction,
     SubmitDecision,
 )
+from simulator.smsc_server import SmscConnection, SmscServer
 from smsgw.smpp.codec import DEFAULT_MAX_PDU_SIZE
 from smsgw.smpp.constants import (
     ESM_DELIVERY_RECEIPT,
@@ -67,7 +68,6 @@ from smsgw.smpp.session import SessionConfig
 from smsgw.smpp.text import decode_text, encode_text
 from smsgw.smpp.tlv import get_int, set_bytes, set_cstring, set_int
 from smsgw.transport.smpp_protocol import LinkError, Signal
-from smsgw.transport.smpp_server import SmscConnection, SmscServer
 
 log = structlog.get_logger(__name__)
 

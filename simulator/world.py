@@ -29,7 +29,6 @@ from simulator.faults import Faults
 from simulator.operator import Clock, OperatorSimulator, SimulatedCharge
 from simulator.phones import ConfirmationPolicy, PhoneBook, ReceivedText, VirtualPhone
 from simulator.smsc import LinkChange, ReceivedMt, SimulatedSmsc
-from smsgw.charging.protocol import ChargeRequest
 from smsgw.domain.money import Money
 from smsgw.smpp.reassembly import Reassembler
 from smsgw.transport.smpp_protocol import Signal
@@ -186,27 +185,6 @@ class WorldPhoneBook(PhoneBook):
         return added
 
 
-class ObservedOperator(OperatorSimulator):
-    """An `OperatorSimulator` that reports each charge it opens or decides."""
-
-    def __init__(
-        self, *args: Any, on_charge: Callable[[str, SimulatedCharge], None], **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self._on_charge = on_charge
-
-    def _open(self, wanted: ChargeRequest) -> SimulatedCharge:
-        charge = super()._open(wanted)
-        self._on_charge(self.operator_id, charge)
-        return charge
-
-    def _decide(self, charge: SimulatedCharge, phone: VirtualPhone, reply: str) -> bool:
-        decided = super()._decide(charge, phone, reply)
-        if decided:
-            self._on_charge(self.operator_id, charge)
-        return decided
-
-
 def charge_json(operator: str, charge: SimulatedCharge) -> dict[str, Any]:
     request = charge.request
     return {
@@ -269,7 +247,7 @@ class SimulatedWorld:
         )
         self.smsc.injector.on_change = self._faults_changed
         self.operators: dict[str, OperatorSimulator] = {
-            e.operator: ObservedOperator(
+            e.operator: OperatorSimulator(
                 e.operator,
                 e.secret,
                 self.phones,

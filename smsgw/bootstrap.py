@@ -30,7 +30,6 @@ from smsgw.commands.plates import plate_rules
 from smsgw.config import AppConfig, LinkSettings
 from smsgw.observability import Metrics
 from smsgw.service.messages import OutboundSms
-from smsgw.service.pipeline import Gateway
 from smsgw.service.ports import ChargingGateway, MtSender, PartAccepted, PartwiseSender
 from smsgw.service.runtime import Service, build_service
 from smsgw.service.scheduler import Retention
@@ -43,9 +42,9 @@ from smsgw.transport.http_common import SECRET_PARAMETER, HttpLink
 from smsgw.transport.http_limits import ConnectionLimits
 from smsgw.transport.http_ops import LINK_DOWN, LINK_STATES, LINK_UP, LinkStatus
 from smsgw.transport.http_sender import KannelSender
-from smsgw.transport.smpp_client import BindMode, EsmeLink, EsmeLinkConfig, LinkState
+from smsgw.transport.smpp_client import BindMode, EsmeLink, EsmeLinkConfig, LinkTimer
+from smsgw.transport.smpp_link import IntakePort, IntakeSettings, OperatorLink
 from smsgw.transport.smpp_mo import SmppInbound
-from smsgw.transport.smpp_sender import SmppSender
 
 log = structlog.get_logger(__name__)
 
@@ -62,12 +61,21 @@ class RunningGateway:
     http_runner: web.AppRunner
     http_port: int
     client_session: aiohttp.ClientSession
-    links: dict[str, EsmeLink] = field(default_factory=dict)
-    inbound: list[SmppInbound] = field(default_factory=list)
+    smpp_links: dict[str, OperatorLink] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
         return f"http://{self.config.http.host}:{self.http_port}"
+
+    @property
+    def links(self) -> dict[str, EsmeLink]:
+        """Each SMPP link's ESME side, by link id."""
+        return {link_id: link.esme for link_id, link in self.smpp_links.items()}
+
+    @property
+    def inbound(self) -> list[SmppInbound]:
+        """Each SMPP link's MO intake."""
+        return [link.intake for link in self.smpp_links.values()]
 
     async def wait_links_bound(self) -> None:
         await asyncio.gather(*(link.wait_bound() for link in self.links.values()))
@@ -81,8 +89,8 @@ class RunningGateway:
         not done stays in it for the next start."""
         budget = self.config.gateway.drain_seconds if drain_seconds is None else drain_seconds
         log.info("gateway.draining", drain_seconds=budget)
-        for inbound in self.inbound:
-            inbound.draining = True
+        for link in self.smpp_links.values():
+            link.drain()
         drained = await _within(self._drain(), budget, hurry)
         if not drained:
             cut = await self.service.abort()
@@ -106,10 +114,10 @@ class RunningGateway:
         await self._close_links()
 
     async def _close_links(self) -> None:
-        await asyncio.gather(*(link.close() for link in self.links.values()))
+        await asyncio.gather(*(link.close_link() for link in self.smpp_links.values()))
 
     async def _close_intakes(self) -> None:
-        await asyncio.gather(*(inbound.close() for inbound in self.inbound))
+        await asyncio.gather(*(link.close_intake() for link in self.smpp_links.values()))
 
 
 async def _within(
@@ -189,7 +197,14 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> RunningGateway:
+async def start_gateway(
+    config: AppConfig, *, clock: Clock | None = None, link_timer: LinkTimer | None = None
+) -> RunningGateway:
+    """Open the store, build the links, the service and the HTTP listener, then start.
+
+    ``link_timer`` moves the SMPP links' timing (reconnects, throttling pauses, the
+    segment bucket); by default the event loop's clock.
+    """
     clock = clock or SystemClock()
     sock = _listening_socket(config.http.host, config.http.port)
     http_port = sock.getsockname()[1]
@@ -202,8 +217,15 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
         operator: HttpChargingClient(s.url, s.secret, session, s.timeout_seconds, clock=clock.now)
         for operator, s in config.charging.items()
     }
-    # filled once the links exist; the outbox reads it at send time
-    senders: dict[str, MtSender] = {}
+    # the links need the service for their MO and the service their senders: the links
+    # get the port, which is connected to the service as soon as it exists
+    intake = IntakePort()
+    smpp_links = {
+        link.id: _smpp_link(link, config, store, intake, clock, metrics, link_timer)
+        for link in config.links
+        if link.kind == "smpp"
+    }
+    senders = _senders(config.links, smpp_links, session, public_url)
     service = build_service(
         store,
         deployment,
@@ -214,23 +236,10 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
         retention=_retention(config),
         verify_callback=parse_callback,
     )
-    links: dict[str, EsmeLink] = {}
-    inbound: list[SmppInbound] = []
-    by_operator: dict[str, list[MtSender]] = {}
-    for link in config.links:
-        sender: MtSender
-        if link.kind == "smpp":
-            esme, intake = _smpp_link(link, config, store, service.gateway, clock, metrics)
-            links[link.id] = esme
-            inbound.append(intake)
-            sender = SmppSender(esme)
-        else:
-            sender = _kannel_sender(link, session, public_url)
-        by_operator.setdefault(link.operator, []).append(sender)
-    senders.update({operator: OperatorSenders(s) for operator, s in by_operator.items()})
+    intake.connect(service.gateway)
     app = create_app(service.gateway, _http_options(config), metrics, clock=clock.now)
     limits = ConnectionLimits(config.http.read_timeout_seconds, config.http.max_connections)
-    app[LINK_STATES] = _link_states(config.links, links)
+    app[LINK_STATES] = _link_states(config.links, smpp_links)
     # requests in hand get the drain's time to finish, never more
     runner = await serve_on_socket(
         app, sock, limits, shutdown_timeout=float(config.gateway.drain_seconds)
@@ -238,20 +247,28 @@ async def start_gateway(config: AppConfig, *, clock: Clock | None = None) -> Run
     # work this node had claimed before a crash is taken back now, not when its leases expire
     freed = await store.transact(lambda tx: tx.release_leases(node_id(config)))
     await service.start()
-    for link in config.links:
-        if link.id in links:
-            # the link's tasks inherit this context: each of its log lines names it
-            with structlog.contextvars.bound_contextvars(link=link.id, operator=link.operator):
-                await links[link.id].start()
-    for intake in inbound:
-        with structlog.contextvars.bound_contextvars(
-            link=intake.link_id, operator=intake.operator_id
-        ):
-            intake.start()
+    for smpp_link in smpp_links.values():
+        await smpp_link.start()
     log.info("gateway.started", http_port=http_port, node=node_id(config), leases_taken_back=freed)
-    return RunningGateway(
-        config, store, service, metrics, runner, http_port, session, links, inbound
-    )
+    return RunningGateway(config, store, service, metrics, runner, http_port, session, smpp_links)
+
+
+def _senders(
+    configured: Sequence[LinkSettings],
+    smpp_links: Mapping[str, OperatorLink],
+    session: aiohttp.ClientSession,
+    public_url: str,
+) -> dict[str, MtSender]:
+    """Each operator's ways out, in the order its links are configured."""
+    by_operator: dict[str, list[MtSender]] = {}
+    for link in configured:
+        sender: MtSender
+        if link.id in smpp_links:
+            sender = smpp_links[link.id].sender
+        else:
+            sender = _kannel_sender(link, session, public_url)
+        by_operator.setdefault(link.operator, []).append(sender)
+    return {operator: OperatorSenders(s) for operator, s in by_operator.items()}
 
 
 def _retention(config: AppConfig) -> Retention:
@@ -266,14 +283,14 @@ def _retention(config: AppConfig) -> Retention:
 
 
 def _link_states(
-    configured: Sequence[LinkSettings], esmes: Mapping[str, EsmeLink]
+    configured: Sequence[LinkSettings], smpp_links: Mapping[str, OperatorLink]
 ) -> Callable[[], dict[str, LinkStatus]]:
     """What /ready reports per link: an SMPP link is up while bound; an HTTP (Kannel)
     link has no connection of its own to lose, so it counts as up."""
 
     def up(link: LinkSettings) -> bool:
-        esme = esmes.get(link.id)
-        return esme is None or esme.state is LinkState.BOUND
+        smpp_link = smpp_links.get(link.id)
+        return smpp_link is None or smpp_link.is_up
 
     def states() -> dict[str, LinkStatus]:
         return {
@@ -306,21 +323,11 @@ def _smpp_link(
     link: LinkSettings,
     app: AppConfig,
     store: Store,
-    gateway: Gateway,
+    intake: IntakePort,
     clock: Clock,
     metrics: Metrics,
-) -> tuple[EsmeLink, SmppInbound]:
-    inbound = SmppInbound(
-        link_id=link.id,
-        operator_id=link.operator,
-        store=store,
-        admission=gateway,
-        accept_receipt=gateway.accept_receipt,
-        short_numbers=app.gateway.all_short_numbers,
-        clock=clock.now,
-        parts_timeout=float(app.gateway.mo_parts_timeout_seconds),
-        metrics=metrics,
-    )
+    timer: LinkTimer | None,
+) -> OperatorLink:
     config = EsmeLinkConfig(
         host=link.host,
         port=link.port,
@@ -336,17 +343,21 @@ def _smpp_link(
         segments_per_second=link.segments_per_second,
         mo_in_flight=link.mo_in_flight,
     )
-
-    def on_state(state: LinkState) -> None:
-        metrics.set_link_up(link.id, state is LinkState.BOUND)
-
-    esme = EsmeLink(
-        config, on_deliver=inbound.on_deliver, on_receipt=inbound.on_receipt, on_state=on_state
+    settings = IntakeSettings(
+        short_numbers=app.gateway.all_short_numbers,
+        parts_timeout=float(app.gateway.mo_parts_timeout_seconds),
     )
-    # a new receiving bind is what makes an SMSC redeliver: the MO intake needs to know
-    inbound.connection_generation = lambda: esme.stats.receiver_binds
-    inbound.is_bound = lambda: esme.receiving
-    return esme, inbound
+    return OperatorLink(
+        link.id,
+        link.operator,
+        config,
+        settings,
+        store=store,
+        service=intake,
+        clock=clock,
+        metrics=metrics,
+        timer=timer,
+    )
 
 
 def _kannel_sender(

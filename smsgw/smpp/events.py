@@ -12,9 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from smsgw.smpp.constants import ESM_DELIVERY_RECEIPT, ESM_TYPE_MASK, Tag
 from smsgw.smpp.errors import SmppError
-from smsgw.smpp.pdu import BindReceiver, BindTransceiver, BindTransmitter, GenericNack, Pdu
-from smsgw.smpp.receipts import ReceiptText, message_ids_equal
+from smsgw.smpp.pdu import (
+    BindReceiver,
+    BindTransceiver,
+    BindTransmitter,
+    DataSm,
+    DeliverSm,
+    GenericNack,
+    Pdu,
+)
+from smsgw.smpp.receipts import ReceiptText, message_ids_equal, parse_receipt_text
+from smsgw.smpp.tlv import get_cstring, get_int
 
 
 class Role(Enum):
@@ -183,3 +193,28 @@ Event = (
     | LinkDead
     | ProtocolError
 )
+
+
+# --- delivery receipts: a deliver_sm / data_sm read as one ---------------------------
+
+
+def is_delivery_receipt(esm_class: int) -> bool:
+    return esm_class & ESM_TYPE_MASK == ESM_DELIVERY_RECEIPT
+
+
+def delivery_receipt(pdu: DeliverSm | DataSm) -> DeliveryReceiptReceived:
+    """The receipt's message id and state: TLVs first, the receipt text as fallback."""
+    if isinstance(pdu, DeliverSm) and pdu.short_message:
+        body = pdu.short_message
+    else:
+        body = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD, b"")
+    # Receipt texts are ASCII by convention; latin-1 never fails on odd octets.
+    text = parse_receipt_text(body.decode("latin-1")) if body else None
+    message_id = get_cstring(pdu.tlvs, Tag.RECEIPTED_MESSAGE_ID)
+    message_state = get_int(pdu.tlvs, Tag.MESSAGE_STATE)
+    if text is not None:
+        if message_id is None:
+            message_id = text.message_id
+        if message_state is None and text.state is not None:
+            message_state = int(text.state)
+    return DeliveryReceiptReceived(pdu, message_id, message_state, text)

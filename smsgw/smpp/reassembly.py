@@ -261,12 +261,14 @@ class Reassembler:
     def expire(self, now: float) -> list[IncompleteMessage]:
         """Drop messages open for `timeout` seconds; report them and any evicted since."""
         dropped, self._evicted = self._evicted, []
+        # the same sums as `get_timer`, so a timer fired at its deadline always finds
+        # its message expired (now - timeout may round below first_seen)
         for key, message in list(self._open.items()):
-            if is_expired(message.first_seen, now, self.timeout):
+            if now >= message.first_seen + self.timeout:
                 dropped.append(self._drop(key, "expired"))
                 self.stats.expired += 1
         for key, completed in list(self._completed.items()):
-            if now - completed.completed_at >= self.redelivery_window:
+            if now >= completed.completed_at + self.redelivery_window:
                 del self._completed[key]
         return dropped
 
@@ -276,6 +278,20 @@ class Reassembler:
             return float("-inf")
         deadlines = [m.first_seen + self.timeout for m in self._open.values()]
         return min(deadlines, default=None)
+
+    def get_timer(self) -> float | None:
+        """When `handle_timer` next has work: an open message's timeout, the end of a
+        completed one's redelivery window, or at once (-inf) when evicted messages wait
+        to be reported; None when there is nothing to expire."""
+        deadlines = [m.first_seen + self.timeout for m in self._open.values()]
+        deadlines += [c.completed_at + self.redelivery_window for c in self._completed.values()]
+        if self._evicted:
+            deadlines.append(float("-inf"))
+        return min(deadlines, default=None)
+
+    def handle_timer(self, now: float) -> list[IncompleteMessage]:
+        """The timer's call: expire what is due at ``now`` (see `expire`)."""
+        return self.expire(now)
 
     def _open_message(self, key: MessageKey, now: float) -> _OpenMessage:
         message = _OpenMessage(first_seen=now)

@@ -14,6 +14,11 @@ from typing import Final
 
 # An answer written this close before its bind went down may have been lost with it.
 ANSWER_LOST_SECONDS: Final = 2.0
+# How long a stored MO is remembered for recognising its redelivery: SMSCs give up on
+# an undeliverable MO well within a day.
+REMEMBER_SECONDS: Final = 24 * 3600.0
+# How often what is older than that is forgotten.
+FORGET_EVERY_SECONDS: Final = 60.0
 ESME_ROK: Final = 0
 
 
@@ -34,3 +39,28 @@ def may_be_redelivered(
     if bind_down_at is None:
         return False  # forgotten long ago: the SMSC has given up on it too
     return answered_at >= bind_down_at - grace
+
+
+class Forgetting:
+    """When remembered MOs are forgotten: a round every ``every`` seconds (the first at
+    once) forgets those answered more than ``remember`` seconds before it."""
+
+    def __init__(
+        self, *, every: float = FORGET_EVERY_SECONDS, remember: float = REMEMBER_SECONDS
+    ) -> None:
+        self.every = every
+        self.remember = remember
+        self._last_round: float | None = None
+
+    def get_timer(self) -> float | None:
+        """When the next round is due; None: due now (no round yet)."""
+        return None if self._last_round is None else self._last_round + self.every
+
+    def handle_timer(self, now: float) -> float | None:
+        """Start a round if one is due at ``now``: returns the cutoff (forget what was
+        answered before it), or None when no round is due."""
+        due = self.get_timer()
+        if due is not None and now < due:
+            return None
+        self._last_round = now
+        return now - self.remember

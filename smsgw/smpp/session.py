@@ -11,27 +11,24 @@ Time is an argument: `get_timer()` says when to call `handle_timer(now)` next (r
 timeouts, enquire_link when idle, inactivity). A CLOSED session ignores input; the owner
 closes the connection.
 
-Bind states and what may be sent in each live in one table, `TRANSITIONS`, keyed by
-(role, state, command_id, direction). Our own send that the table lacks raises
-`InvalidSessionState` naming the state and the command; a request from the peer that it
-lacks is answered with its `*_resp` carrying ESME_RINVBNDSTS (ESME_RALYBND for a bind
-while bound). Error responses (non-zero status) are always allowed and never change state.
+Bind states and what may be sent in each live in one table, `TRANSITIONS`
+(smsgw/smpp/transitions.py), keyed by (role, state, command_id, direction). Our own
+send that the table lacks raises `InvalidSessionState` naming the state and the command;
+a request from the peer that it lacks is answered with its `*_resp` carrying
+ESME_RINVBNDSTS (ESME_RALYBND for a bind while bound). Error responses (non-zero status)
+are always allowed and never change state.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any, Final
 
 from smsgw.smpp.codec import Framer, decode, encode
 from smsgw.smpp.constants import (
-    ESM_DELIVERY_RECEIPT,
-    ESM_TYPE_MASK,
     CommandId,
     CommandStatus,
-    Tag,
 )
 from smsgw.smpp.errors import (
     IncorrectBindStatus,
@@ -44,7 +41,6 @@ from smsgw.smpp.events import (
     BindRequest,
     BindRequested,
     Bound,
-    DeliveryReceiptReceived,
     Event,
     GenericNackReceived,
     LinkDead,
@@ -56,6 +52,8 @@ from smsgw.smpp.events import (
     SessionState,
     Unbound,
     UnmatchedResponse,
+    delivery_receipt,
+    is_delivery_receipt,
 )
 from smsgw.smpp.pdu import (
     REQUEST_TO_RESPONSE,
@@ -73,34 +71,17 @@ from smsgw.smpp.pdu import (
     is_response,
     make_response,
 )
-from smsgw.smpp.receipts import parse_receipt_text
-from smsgw.smpp.tlv import get_cstring, get_int
+from smsgw.smpp.transitions import (
+    BIND_REQUESTS,
+    BIND_RESPONSES,
+    TRANSITIONS,
+    UNWINDOWED,
+    Direction,
+    response_id,
+)
 
 SEQUENCE_MIN: Final = 1
 SEQUENCE_MAX: Final = 0x7FFFFFFF
-
-# Control PDUs must get through a full window, or a busy link could never be checked or
-# closed; only the traffic requests are counted against it.
-_UNWINDOWED: Final = frozenset(
-    {
-        CommandId.BIND_TRANSMITTER,
-        CommandId.BIND_RECEIVER,
-        CommandId.BIND_TRANSCEIVER,
-        CommandId.UNBIND,
-        CommandId.ENQUIRE_LINK,
-    }
-)
-_BIND_REQUESTS: Final = frozenset(
-    {CommandId.BIND_TRANSMITTER, CommandId.BIND_RECEIVER, CommandId.BIND_TRANSCEIVER}
-)
-_BIND_RESPONSES: Final = frozenset(
-    {
-        CommandId.BIND_TRANSMITTER_RESP,
-        CommandId.BIND_RECEIVER_RESP,
-        CommandId.BIND_TRANSCEIVER_RESP,
-    }
-)
-
 
 # --- errors raised at the owner for its own sends ----------------------------------------
 
@@ -130,97 +111,6 @@ class SessionConfig:
             raise ValueError("window_size must be at least 1")
         if self.response_timeout <= 0:
             raise ValueError("response_timeout must be positive")
-
-
-# --- the transition table ----------------------------------------------------------------
-
-
-class Direction(Enum):
-    SEND = "send"
-    RECEIVE = "receive"
-
-
-TransitionKey = tuple[Role, SessionState, CommandId, Direction]
-
-_S = SessionState
-_BOUND: Final = (_S.BOUND_TX, _S.BOUND_RX, _S.BOUND_TRX)
-_LIVE: Final = (_S.OPEN, *_BOUND, _S.UNBINDING)
-_TRANSMITTING: Final = (_S.BOUND_TX, _S.BOUND_TRX)
-_RECEIVING: Final = (_S.BOUND_RX, _S.BOUND_TRX)
-# Requests an ESME may send when bound as a transmitter, and what an SMSC may send to a
-# receiver (SMPP 3.4 table 2-1). data_sm goes both ways.
-_ESME_TRANSMITTER_REQUESTS: Final = (
-    CommandId.SUBMIT_SM,
-    CommandId.SUBMIT_MULTI,
-    CommandId.DATA_SM,
-    CommandId.QUERY_SM,
-    CommandId.CANCEL_SM,
-    CommandId.REPLACE_SM,
-)
-_SMSC_TO_RECEIVER_REQUESTS: Final = (
-    CommandId.DELIVER_SM,
-    CommandId.DATA_SM,
-    CommandId.ALERT_NOTIFICATION,
-)
-
-
-def _response_id(request_id: CommandId) -> CommandId | None:
-    response_class = REQUEST_TO_RESPONSE.get(request_id)
-    return None if response_class is None else response_class.command_id
-
-
-def _build_transitions() -> dict[TransitionKey, SessionState]:
-    table: dict[TransitionKey, SessionState] = {}
-
-    def sent_by(
-        sender: Role,
-        command: CommandId,
-        states: tuple[SessionState, ...],
-        to: SessionState | None = None,
-    ) -> None:
-        receiver = Role.SMSC if sender is Role.ESME else Role.ESME
-        for state in states:
-            table[(sender, state, command, Direction.SEND)] = to or state
-            table[(receiver, state, command, Direction.RECEIVE)] = to or state
-
-    def either(
-        command: CommandId, states: tuple[SessionState, ...], to: SessionState | None = None
-    ) -> None:
-        sent_by(Role.ESME, command, states, to)
-        sent_by(Role.SMSC, command, states, to)
-
-    binds = (
-        (CommandId.BIND_TRANSMITTER, CommandId.BIND_TRANSMITTER_RESP, _S.BOUND_TX),
-        (CommandId.BIND_RECEIVER, CommandId.BIND_RECEIVER_RESP, _S.BOUND_RX),
-        (CommandId.BIND_TRANSCEIVER, CommandId.BIND_TRANSCEIVER_RESP, _S.BOUND_TRX),
-    )
-    for request, response, bound in binds:
-        sent_by(Role.ESME, request, (_S.OPEN,))
-        # Taken only by a response with status ESME_ROK (see module docstring).
-        sent_by(Role.SMSC, response, (_S.OPEN,), to=bound)
-    sent_by(Role.SMSC, CommandId.OUTBIND, (_S.OPEN,))
-
-    for command in _ESME_TRANSMITTER_REQUESTS:
-        sent_by(Role.ESME, command, _TRANSMITTING)
-        answer = _response_id(command)
-        if answer is not None:
-            sent_by(Role.SMSC, answer, (*_TRANSMITTING, _S.UNBINDING))
-    for command in _SMSC_TO_RECEIVER_REQUESTS:
-        sent_by(Role.SMSC, command, _RECEIVING)
-        answer = _response_id(command)
-        if answer is not None:
-            sent_by(Role.ESME, answer, (*_RECEIVING, _S.UNBINDING))
-
-    either(CommandId.ENQUIRE_LINK, _LIVE)
-    either(CommandId.ENQUIRE_LINK_RESP, _LIVE)
-    either(CommandId.GENERIC_NACK, _LIVE)
-    # Unbinds may cross on the wire: an unbind in UNBINDING is still answered.
-    either(CommandId.UNBIND, (*_BOUND, _S.UNBINDING), to=_S.UNBINDING)
-    either(CommandId.UNBIND_RESP, (_S.UNBINDING,), to=_S.CLOSED)
-    return table
-
-
-TRANSITIONS: Final[dict[TransitionKey, SessionState]] = _build_transitions()
 
 
 # --- the session -------------------------------------------------------------------------
@@ -357,14 +247,14 @@ class Session:
     def window_free(self) -> int:
         """How many more traffic requests may be outstanding right now."""
         used = sum(
-            1 for entry in self._outstanding.values() if entry.request.command_id not in _UNWINDOWED
+            1 for entry in self._outstanding.values() if entry.request.command_id not in UNWINDOWED
         )
         return max(0, self.config.window_size - used)
 
     def can_send(self, command_id: CommandId = CommandId.SUBMIT_SM) -> bool:
         """True when a ``command_id`` request is allowed now and the window has room."""
         key = (self.role, self.state, command_id, Direction.SEND)
-        return key in TRANSITIONS and (command_id in _UNWINDOWED or self.window_free > 0)
+        return key in TRANSITIONS and (command_id in UNWINDOWED or self.window_free > 0)
 
     @property
     def outstanding_requests(self) -> list[Pdu]:
@@ -434,7 +324,7 @@ class Session:
         if command == CommandId.UNBIND:
             self.state = SessionState.CLOSED
             return Unbound(by_peer=False, acknowledged=False)
-        if command in _BIND_REQUESTS:
+        if command in BIND_REQUESTS:
             return BindFailed(request, None)
         return RequestTimedOut(request)
 
@@ -453,7 +343,7 @@ class Session:
         new_state = self._transition(pdu.command_id, Direction.SEND)
         if new_state is None:
             raise self._refuse_own(pdu)
-        if pdu.command_id not in _UNWINDOWED and self.window_free == 0:
+        if pdu.command_id not in UNWINDOWED and self.window_free == 0:
             raise WindowFull(f"window of {self.config.window_size} outstanding requests is full")
         request = dataclasses.replace(pdu, sequence_number=self._allocate_sequence())
         self._outgoing += encode(request)
@@ -527,12 +417,12 @@ class Session:
             return [Unbound(by_peer=True, acknowledged=True)]
         if isinstance(pdu, BindTransmitter | BindReceiver | BindTransceiver):
             return [BindRequested(pdu)]
-        if isinstance(pdu, DeliverSm | DataSm) and _is_delivery_receipt(pdu.esm_class):
-            return [_delivery_receipt(pdu)]
+        if isinstance(pdu, DeliverSm | DataSm) and is_delivery_receipt(pdu.esm_class):
+            return [delivery_receipt(pdu)]
         return [PduReceived(pdu)]
 
     def _refuse_peer(self, pdu: Pdu) -> Event:
-        if pdu.command_id in _BIND_REQUESTS and self.state.is_bound:
+        if pdu.command_id in BIND_REQUESTS and self.state.is_bound:
             status = CommandStatus.ESME_RALYBND
         else:
             status = CommandStatus.ESME_RINVBNDSTS
@@ -557,7 +447,7 @@ class Session:
         if isinstance(response, GenericNack):
             del self._outstanding[response.sequence_number]
             return self._nacked(request, response)
-        if response.command_id != _response_id(request.command_id):
+        if response.command_id != response_id(request.command_id):
             return [UnmatchedResponse(response)]
         del self._outstanding[response.sequence_number]
         if response.command_status == CommandStatus.ESME_ROK:
@@ -567,7 +457,7 @@ class Session:
         return [self._answered(request, response)]
 
     def _answered(self, request: Pdu, response: Pdu) -> Event:
-        if response.command_id in _BIND_RESPONSES:
+        if response.command_id in BIND_RESPONSES:
             if response.command_status == CommandStatus.ESME_ROK and self.state.is_bound:
                 return Bound(self.state, response)
             return BindFailed(request, response)
@@ -578,34 +468,9 @@ class Session:
 
     def _nacked(self, request: Pdu, nack: GenericNack) -> list[Event]:
         events: list[Event] = [GenericNackReceived(request, nack)]
-        if request.command_id in _BIND_REQUESTS:
+        if request.command_id in BIND_REQUESTS:
             events.append(BindFailed(request, nack))
         elif request.command_id == CommandId.UNBIND:
             self.state = SessionState.CLOSED
             events.append(Unbound(by_peer=False, acknowledged=False))
         return events
-
-
-# --- delivery receipts -------------------------------------------------------------------
-
-
-def _is_delivery_receipt(esm_class: int) -> bool:
-    return esm_class & ESM_TYPE_MASK == ESM_DELIVERY_RECEIPT
-
-
-def _delivery_receipt(pdu: DeliverSm | DataSm) -> DeliveryReceiptReceived:
-    """The receipt's message id and state: TLVs first, the receipt text as fallback."""
-    if isinstance(pdu, DeliverSm) and pdu.short_message:
-        body = pdu.short_message
-    else:
-        body = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD, b"")
-    # Receipt texts are ASCII by convention; latin-1 never fails on odd octets.
-    text = parse_receipt_text(body.decode("latin-1")) if body else None
-    message_id = get_cstring(pdu.tlvs, Tag.RECEIPTED_MESSAGE_ID)
-    message_state = get_int(pdu.tlvs, Tag.MESSAGE_STATE)
-    if text is not None:
-        if message_id is None:
-            message_id = text.message_id
-        if message_state is None and text.state is not None:
-            message_state = int(text.state)
-    return DeliveryReceiptReceived(pdu, message_id, message_state, text)

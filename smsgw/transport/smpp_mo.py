@@ -26,12 +26,13 @@ import hashlib
 import secrets
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import Final, Protocol
 
 import structlog
 
+from smsgw.clock import Clock, SystemClock
 from smsgw.observability import Metrics, mask_msisdn
 from smsgw.service.messages import InboundSms
 from smsgw.service.ports import SmppPart, SmppPartKey, StoredInbound
@@ -47,24 +48,19 @@ from smsgw.smpp.reassembly import (
     expiry_cutoff,
     read_user_data,
 )
-from smsgw.smpp.redelivery import may_be_redelivered
+from smsgw.smpp.redelivery import Forgetting, may_be_redelivered
 from smsgw.smpp.text import decode_text
 from smsgw.smpp.tlv import get_bytes, get_int
 from smsgw.transport.smpp_receipts import AcceptReceipt, answer_receipt
 
 log = structlog.get_logger(__name__)
 
-Clock = Callable[[], datetime]
 AdmitUnit = Callable[[Tx], Awaitable[StoredInbound | None]]
 
 # The window of `dedup_key_for`, the key HTTP MO endpoints use.
 REDELIVERY_WINDOW_SECONDS = 600
 # How often the intake records that its bind is alive and looks for stale parts.
 TICK_SECONDS: Final = 1.0
-# How long a stored MO is remembered for recognising its redelivery: SMSCs give up on
-# an undeliverable MO well within a day.
-REMEMBER_SECONDS: Final = 24 * 3600.0
-PRUNE_EVERY_SECONDS: Final = 60.0
 EXPIRED_PER_TICK: Final = 100
 
 
@@ -77,6 +73,26 @@ class MoAdmission(Protocol):
     async def admit_incomplete_mo(self, unit: AdmitUnit) -> StoredInbound | None:
         """Run `unit` in one transaction and, in the same one, answer the MO it stored
         with the incomplete-text reply."""
+
+
+class BindView(Protocol):
+    """What the intake reads of its link's binds."""
+
+    @property
+    def receiver_binds(self) -> int:
+        """How many receiving binds the link has made: a new one is what makes an SMSC
+        redeliver what it got no answer for."""
+
+    @property
+    def receiving(self) -> bool:
+        """True while the bind that receives deliver_sm is up."""
+
+
+class _AlwaysBound:
+    """The view of an intake fed directly, with no link of its own (tests, tools)."""
+
+    receiver_binds = 0
+    receiving = True
 
 
 def dedup_key_for(link_id: str, sender: str, receiver: str, text: str, first_seen: float) -> str:
@@ -114,11 +130,10 @@ class SmppInbound:
         admission: MoAdmission,
         accept_receipt: AcceptReceipt,
         short_numbers: Collection[str],
-        clock: Clock = lambda: datetime.now(UTC),
+        clock: Clock | None = None,
         parts_timeout: float = DEFAULT_TIMEOUT,
         metrics: Metrics | None = None,
-        connection_generation: Callable[[], int] = lambda: 0,
-        is_bound: Callable[[], bool] = lambda: True,
+        bind: BindView | None = None,
     ) -> None:
         self.link_id = link_id
         self.operator_id = operator_id
@@ -126,24 +141,32 @@ class SmppInbound:
         self.admission = admission
         self.accept_receipt = accept_receipt
         self.short_numbers = frozenset(short_numbers)
-        self.clock = clock
+        self.clock: Clock = clock or SystemClock()
         self.parts_timeout = parts_timeout
         self.metrics = metrics
-        self.connection_generation = connection_generation
-        self.is_bound = is_bound
-        # set when the node drains: new MO are refused for now, so the SMSC keeps them
-        self.draining = False
+        self.bind: BindView = bind if bind is not None else _AlwaysBound()
+        # set by `drain`: new MO are refused for now, so the SMSC keeps them
+        self._draining = False
         # this intake's life: bind ids must differ from those of any earlier process
         self._life = secrets.token_hex(8)
         self._recorded_bind: str | None = None  # the bind the timer last recorded up
         self._known_bind: str | None = None  # the bind an MO last recorded
-        self._pruned_at: datetime | None = None
+        self._forgetting = Forgetting()
         self._timer: asyncio.Task[None] | None = None
 
     @property
     def bind_id(self) -> str:
         """The id of the link's current bind, unique across restarts."""
-        return f"{self.link_id}:{self._life}:{self.connection_generation()}"
+        return f"{self.link_id}:{self._life}:{self.bind.receiver_binds}"
+
+    @property
+    def draining(self) -> bool:
+        return self._draining
+
+    def drain(self) -> None:
+        """Refuse new MO and receipts from now on with a temporary error (ESME_RX_T_APPN):
+        the node is stopping, and the SMSC keeps them for the next bind."""
+        self._draining = True
 
     # --- deliver_sm ----------------------------------------------------------------------
 
@@ -161,7 +184,7 @@ class SmppInbound:
         # the bind's row must exist before an MO refers to it; later MOs leave it to the
         # timer, so they do not all queue for that one row's lock
         first_on_bind = bind_id != self._known_bind
-        unit = partial(self._admit, pdu, self.clock(), bind_id, first_on_bind, outcome)
+        unit = partial(self._admit, pdu, self.clock.now(), bind_id, first_on_bind, outcome)
         try:
             await self.admission.admit_mo(unit)
         except Exception:
@@ -279,12 +302,12 @@ class SmppInbound:
         bind_id, self._recorded_bind = self._recorded_bind, None
         if bind_id is not None:
             with contextlib.suppress(Exception):
-                await self._touch(bind_id, self.clock(), closed=True)
+                await self._touch(bind_id, self.clock.now(), closed=True)
 
     async def _run(self) -> None:
         while True:
             try:
-                await self.tick(self.clock())
+                await self.tick(self.clock.now())
             except Exception:
                 log.exception("mo.intake_tick_failed", link=self.link_id)
             await asyncio.sleep(TICK_SECONDS)
@@ -294,17 +317,14 @@ class SmppInbound:
         Returns how many incomplete messages were expired."""
         await self._record_bind(now)
         expired = await self.expire_parts(now)
-        if (
-            self._pruned_at is None
-            or (now - self._pruned_at).total_seconds() >= PRUNE_EVERY_SECONDS
-        ):
-            self._pruned_at = now
-            before = now - timedelta(seconds=REMEMBER_SECONDS)
+        cutoff = self._forgetting.handle_timer(now.timestamp())
+        if cutoff is not None:
+            before = datetime.fromtimestamp(cutoff, UTC)
             await self.store.transact(lambda tx: tx.prune_smpp_mo(self.link_id, before))
         return expired
 
     async def _record_bind(self, now: datetime) -> None:
-        current = self.bind_id if self.is_bound() else None
+        current = self.bind_id if self.bind.receiving else None
         previous = self._recorded_bind
         if previous is not None and previous != current:
             await self._touch(previous, now, closed=True)

@@ -25,6 +25,7 @@ from smsgw.config import AppConfig, config_from_mapping, read_operator_files
 from smsgw.domain.ledger import Account
 from smsgw.domain.money import Money
 from smsgw.service.store_port import Tx
+from smsgw.transport.smpp_client import LinkTimer
 from tests.e2e.sendsms_bridge import start_sendsms_bridge
 
 REPO = Path(__file__).resolve().parents[2]
@@ -163,7 +164,7 @@ def secret_for(operator: str) -> str:
 
 
 @asynccontextmanager
-async def running_rig(tmp_path: Path) -> AsyncIterator[Rig]:
+async def running_rig(tmp_path: Path, link_timer: LinkTimer | None = None) -> AsyncIterator[Rig]:
     clock = SettableClock()
     accounts = tuple(SmscAccount(f"gw-{op}", "pw", op) for op in LINK_OPERATORS)
     smsc = SimulatedSmsc(SmscSettings("127.0.0.1", 0, accounts))
@@ -182,7 +183,7 @@ async def running_rig(tmp_path: Path) -> AsyncIterator[Rig]:
         {op: sim.base_url for op, sim in operators.items()},
         f"{bridge.base_url}/cgi-bin/sendsms",
     )
-    gateway = await start_gateway(config, clock=clock)
+    gateway = await start_gateway(config, clock=clock, link_timer=link_timer)
     try:
         await gateway.wait_links_bound()
         yield Rig(gateway, smsc, operators, phones, clock)

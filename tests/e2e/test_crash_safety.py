@@ -46,6 +46,7 @@ from simulator.config import SmscAccount, SmscSettings
 from simulator.operator import OperatorSimulator
 from simulator.phones import PhoneBook, VirtualPhone
 from simulator.smsc import SimulatedSmsc
+from simulator.smsc_server import SmscConnection
 from smsgw.config import load_config
 from smsgw.domain.money import Money
 from smsgw.smpp.constants import CommandId, CommandStatus
@@ -53,7 +54,6 @@ from smsgw.smpp.pdu import DeliverSm, SubmitSm, SubmitSmResp
 from smsgw.smpp.session import InvalidSessionState
 from smsgw.smpp.text import encode_text
 from smsgw.transport.smpp_protocol import LinkError, Signal
-from smsgw.transport.smpp_server import SmscConnection
 from tests.e2e.proc import (
     SMPP_PASSWORD,
     GatewayProcess,

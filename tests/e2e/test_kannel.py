@@ -28,6 +28,7 @@ from simulator.config import SmscAccount, SmscSettings
 from simulator.operator import OperatorSimulator
 from simulator.phones import ConfirmationPolicy, PhoneBook, VirtualPhone
 from simulator.smsc import ReceivedMt, SimulatedSmsc
+from simulator.smsc_server import SmscConnection
 from smsgw.bootstrap import RunningGateway, start_gateway
 from smsgw.config import AppConfig, config_from_mapping, read_operator_files
 from smsgw.domain.money import Money
@@ -39,7 +40,6 @@ from smsgw.smpp.gsm7 import DEFAULT_ALPHABET, EXTENSION_TABLE
 from smsgw.smpp.pdu import DeliverSm, SubmitSm, SubmitSmResp
 from smsgw.smpp.text import encode_text
 from smsgw.transport.http_sender import KannelSender
-from smsgw.transport.smpp_server import SmscConnection
 from tests.e2e.kannel import (
     KannelBinaries,
     KannelSetup,

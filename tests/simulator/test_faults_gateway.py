@@ -1,9 +1,10 @@
 """Each SMSC fault against the REAL gateway (tests/e2e/rig.py: every part real, one
 settable clock): whatever the SMSC does wrong, each command is answered, and once.
 
-Waiting is on events (texts arriving, binds) under a timeout. Where the gateway retries
-on its own clock (the outbox's back-off after a temporary error), the test waits until
-the retry is recorded, then moves the clock past the back-off (5 s, well inside the
+Waiting is on events (texts arriving, binds) under a timeout; the links' own timing
+(reconnect back-off, throttling pause) runs on a timer the test moves. Where the gateway
+retries on its own clock (the outbox's back-off after a temporary error), the test waits
+until the retry is recorded, then moves the clock past the back-off (5 s, well inside the
 60 s lease) and drains the outbox once.
 """
 
@@ -23,6 +24,7 @@ from smsgw.smpp.constants import ESM_UDHI, CommandStatus
 from smsgw.smpp.pdu import DeliverSm
 from smsgw.smpp.segmentation import concat_udh
 from tests.e2e.rig import Rig, running_rig
+from tests.transport.manual_timer import ManualTimer
 
 DRIVER = "79161234567"
 HELP = "1001*A123BC77*2"  # in every help text
@@ -37,11 +39,29 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         yield rig
 
 
+TimedRig = tuple[Rig, ManualTimer]
+
+
+@pytest.fixture
+async def timed(tmp_path: Path) -> AsyncIterator[TimedRig]:
+    """The rig with the SMPP links' timing on a timer the test moves."""
+    timer = ManualTimer()
+    async with running_rig(tmp_path, link_timer=timer) as rig:
+        rig.phone(DRIVER)
+        yield rig, timer
+
+
 async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     """A guard for what no event announces (a row written by the gateway)."""
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.01)
+
+
+async def reconnect_now(timer: ManualTimer) -> None:
+    """Once a dropped link is backing off, move its timer to the end of the back-off."""
+    await eventually(lambda: timer.next_deadline() is not None)
+    timer.advance_to_next()
 
 
 def mt_results(rig: Rig, result: str) -> float:
@@ -86,16 +106,22 @@ def outbox_states(tmp_path: Path) -> list[str]:
         ]
 
 
-async def test_throttled_reply_arrives_once_after_the_pause(rig: Rig) -> None:
+async def test_throttled_reply_arrives_once_after_the_pause(timed: TimedRig) -> None:
+    rig, timer = timed
     rig.smsc.faults = Faults(throttle_count=1)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
     assert await rig.text(DRIVER, "?") == CommandStatus.ESME_ROK
+    link = rig.gateway.links["mts-1"]
+    await eventually(lambda: link.paused)
+    deadline = timer.next_deadline()
+    assert deadline is not None
+    assert 0.8 <= deadline - timer.now <= 1.2  # the first pause: 1 s ± 20 %
+    timer.advance((deadline - timer.now) * 0.9)
+    assert link.paused and not rig.smsc.inbox[DRIVER], "resent before the pause ended"
+    timer.advance_to_next()
     (reply,) = await only_these_replies(rig, 1)
     assert HELP in reply
-    assert loop.time() - started >= 0.7  # the link paused (1 s ± 20 %) before resending
     assert rig.smsc.faults.throttle_count == 0
-    assert rig.gateway.links["mts-1"].stats.throttled == 1
+    assert link.stats.throttled == 1
 
 
 async def test_queue_full_is_retried_by_the_outbox(rig: Rig) -> None:
@@ -124,7 +150,8 @@ async def test_permanent_generic_nack_fails_the_reply(rig: Rig, tmp_path: Path) 
     await eventually(lambda: sorted(outbox_states(tmp_path)) == ["failed", "sent"])
 
 
-async def test_missing_response_times_out_and_is_retried(rig: Rig) -> None:
+async def test_missing_response_times_out_and_is_retried(timed: TimedRig) -> None:
+    rig, timer = timed
     # The response timeout is 10 s by default; a test cannot wait that long, so this
     # bind reconnects with a short one.
     link = rig.gateway.links["mts-1"]
@@ -132,6 +159,7 @@ async def test_missing_response_times_out_and_is_retried(rig: Rig) -> None:
     link.config = dataclasses.replace(link.config, session=session)
     since = len(rig.smsc.binds)
     rig.smsc.drop_links("mts")
+    await reconnect_now(timer)
     await rebound(rig, since)
     rig.smsc.faults = Faults(no_response_count=1)
     await rig.text(DRIVER, "?")
@@ -140,10 +168,14 @@ async def test_missing_response_times_out_and_is_retried(rig: Rig) -> None:
     assert HELP in reply
 
 
-async def test_link_dropped_instead_of_an_answer_reconnects_and_resends(rig: Rig) -> None:
+async def test_link_dropped_instead_of_an_answer_reconnects_and_resends(
+    timed: TimedRig,
+) -> None:
+    rig, timer = timed
     since = len(rig.smsc.binds)
     rig.smsc.faults = Faults(drop_on_submit_count=1)
     await rig.text(DRIVER, "?")
+    await reconnect_now(timer)
     await rebound(rig, since)
     await retry_now(rig)
     (reply,) = await only_these_replies(rig, 1)
@@ -154,26 +186,37 @@ async def test_link_dropped_instead_of_an_answer_reconnects_and_resends(rig: Rig
     ]
 
 
-async def test_dropped_link_reconnects_and_the_reply_arrives(rig: Rig) -> None:
+async def test_dropped_link_reconnects_and_the_reply_arrives(timed: TimedRig) -> None:
+    rig, timer = timed
     assert rig.smsc.drop_links("mts") == 1
-    status = await rig.smsc.send_mo("mts", DRIVER, "7757", "?", wait=10)  # held until rebound
+    # held until rebound
+    sent = asyncio.create_task(rig.smsc.send_mo("mts", DRIVER, "7757", "?", wait=10))
+    await reconnect_now(timer)
+    status = await sent
     assert status == CommandStatus.ESME_ROK
     (reply,) = await only_these_replies(rig, 1)
     assert HELP in reply
     assert rig.gateway.links["mts-1"].stats.connects == 2
 
 
-async def test_refused_bind_makes_the_link_back_off(rig: Rig) -> None:
+async def test_refused_bind_makes_the_link_back_off(timed: TimedRig) -> None:
+    rig, timer = timed
     since = len(rig.smsc.binds)
     rig.smsc.faults = Faults(operator="mts", refuse_binds=1)
     rig.smsc.drop_links("mts")
+    await eventually(lambda: timer.next_deadline() is not None)
+    first = timer.advance_to_next()
+    assert 0.8 <= first <= 1.2  # the first delay: 1 s ± 20 %
+    await rig.smsc.wait_until(
+        lambda: any(link.state == "refused" for link in rig.smsc.binds[since:]), timeout=10
+    )
+    await eventually(lambda: timer.next_deadline() is not None)
+    # after a refusal the next attempt waits twice the first delay (2 s ± 20 %)
+    assert 1.6 <= timer.advance_to_next() <= 2.4
     await rebound(rig, since)
     events = [link for link in rig.smsc.binds[since:] if link.operator == "mts"]
     assert [link.state for link in events] == ["unbound", "refused", "bound"]
-    refused, bound = events[1], events[2]
-    assert refused.status == CommandStatus.ESME_RBINDFAIL
-    # after a refusal the next attempt waits twice the first delay (2 s ± 20 %)
-    assert bound.at - refused.at >= 1.5
+    assert events[1].status == CommandStatus.ESME_RBINDFAIL
     assert rig.gateway.links["mts-1"].stats.bind_failures == 1
     (reply,) = await rig.converse(DRIVER, "?")
     assert HELP in reply

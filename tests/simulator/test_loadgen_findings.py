@@ -10,6 +10,7 @@ MO, one indexed DELETE a minute to forget), so it holds nothing per message in m
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -42,6 +43,14 @@ async def _receipt(*_: object) -> bool:
     return True
 
 
+class _Now:
+    def __init__(self, read: Callable[[], datetime]) -> None:
+        self.read = read
+
+    def now(self) -> datetime:
+        return self.read()
+
+
 def footprint(inbound: SmppInbound) -> int:
     return sum(sys.getsizeof(value) for value in vars(inbound).values())
 
@@ -57,7 +66,7 @@ async def test_the_intake_keeps_nothing_per_message_in_memory(tmp_path: Path) ->
         admission=side,
         accept_receipt=_receipt,
         short_numbers=("7757",),
-        clock=lambda: now,
+        clock=_Now(lambda: now),
     )
     try:
         sizes = []

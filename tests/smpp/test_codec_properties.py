@@ -6,14 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smsgw.smpp.codec import (
-    DEFAULT_MAX_PDU_SIZE,
-    Framer,
-    _decode_short_message_checked,
-    decode,
-    encode,
-)
+from smsgw.smpp.codec import DEFAULT_MAX_PDU_SIZE, Framer, decode, encode
 from smsgw.smpp.constants import CommandId
+from smsgw.smpp.decoders import _decode_short_message_checked
 from smsgw.smpp.errors import InvalidCommandLength
 from smsgw.smpp.pdu import PDU_CLASSES, DeliverSm, EnquireLink, Pdu, SubmitSm
 from tests.smpp.test_codec_support import any_pdu, frame, pdus

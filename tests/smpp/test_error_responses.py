@@ -18,7 +18,7 @@ import smpplib.smpp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smsgw.smpp import codec
+from smsgw.smpp import encoders
 from smsgw.smpp.codec import encode
 from smsgw.smpp.constants import CommandStatus
 from smsgw.smpp.errors import SmppError
@@ -139,9 +139,9 @@ def test_the_codec_refuses_a_bodiless_deliver_sm_resp(monkeypatch: pytest.Monkey
     def header_only(pdu: Pdu) -> bytes:
         return struct.pack(">IIII", 16, pdu.command_id, pdu.command_status, pdu.sequence_number)
 
-    monkeypatch.setitem(codec._ENCODERS, DeliverSmResp, header_only)
+    monkeypatch.setitem(encoders.ENCODERS, DeliverSmResp, header_only)
     with pytest.raises(SmppError, match="must keep its body"):
         encode(DeliverSmResp(5, CommandStatus.ESME_RX_T_APPN))
     # an answer with ESME_ROK is checked by the field encoders, not this rule
-    monkeypatch.setitem(codec._ENCODERS, SubmitSmResp, header_only)
+    monkeypatch.setitem(encoders.ENCODERS, SubmitSmResp, header_only)
     assert len(encode(SubmitSmResp(5, CommandStatus.ESME_RTHROTTLED))) == 16

@@ -279,3 +279,48 @@ def test_evicted_messages_are_bounded_when_nobody_asks_for_them() -> None:
         reassembler.add("l", "7903", "7757", reference, 2, 1, b"x", float(reference))
     assert reassembler.open_count == 3
     assert len(reassembler.expire(100.0)) <= 3 + 3  # the evicted kept, then the open ones
+
+
+def test_the_timer_fires_when_an_open_message_times_out() -> None:
+    r = Reassembler(timeout=300, redelivery_window=10)
+    assert r.get_timer() is None
+    add(r, 1, b"A", total=2, now=100.0)
+    assert r.get_timer() == 400.0
+    assert r.handle_timer(399.0) == []
+    (dropped,) = r.handle_timer(400.0)
+    assert dropped.first_seen == 100.0 and dropped.missing == (2,)
+    assert r.get_timer() is None
+
+
+def test_the_timer_ends_a_completed_message_redelivery_window() -> None:
+    r = Reassembler(timeout=300, redelivery_window=10)
+    add(r, 1, b"A", total=2, now=0.0)
+    add(r, 2, b"B", total=2, now=1.0)
+    assert r.get_timer() == 11.0  # until then a lost answer's part is a redelivery
+    assert r.handle_timer(11.0) == []
+    assert r.get_timer() is None
+    assert add(r, 1, b"A", total=2, now=12.0) is None, "a new message, not a redelivery"
+
+
+@settings(max_examples=100)
+@given(st.lists(st.tuples(st.integers(1, 4), st.floats(0, 100)), max_size=20))
+def test_following_the_timer_expires_each_message_at_its_timeout(
+    parts: list[tuple[int, float]],
+) -> None:
+    """Whatever arrives, firing the timer whenever it asks drops every open message
+    exactly `timeout` after its first part, never earlier."""
+    r = Reassembler(timeout=50, redelivery_window=5)
+    now = 0.0
+    opened: dict[int, float] = {}
+    for reference, step in parts:
+        now += step
+        while (at := r.get_timer()) is not None and at <= now:
+            for message in r.handle_timer(at):
+                assert at == message.first_seen + 50
+                opened.pop(message.key.reference, None)
+        if add(r, 1, b"x", reference=reference, total=2, now=now) is None:
+            opened.setdefault(reference, now)
+    while (at := r.get_timer()) is not None:
+        for message in r.handle_timer(at):
+            assert at == opened.pop(message.key.reference) + 50
+    assert r.open_count == 0

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smsgw.smpp.redelivery import ANSWER_LOST_SECONDS, may_be_redelivered
+from smsgw.smpp.redelivery import ANSWER_LOST_SECONDS, Forgetting, may_be_redelivered
 
 times = st.floats(0, 1e6, allow_nan=False)
 
@@ -38,3 +40,23 @@ def test_twelve_seconds_before_the_end_is_not_lost_one_second_is() -> None:
 
 def test_an_mo_on_a_forgotten_bind_does_not_come_again() -> None:
     assert not may_be_redelivered(answered_at=100.0, answer_status=0, bind_down_at=None)
+
+
+def test_forgetting_runs_at_once_then_every_interval() -> None:
+    forgetting = Forgetting(every=60.0, remember=86_400.0)
+    assert forgetting.get_timer() is None  # due now: no round yet
+    assert forgetting.handle_timer(100_000.0) == 100_000.0 - 86_400.0
+    assert forgetting.get_timer() == 100_060.0
+    assert forgetting.handle_timer(100_059.0) is None
+    assert forgetting.handle_timer(100_060.0) == 100_060.0 - 86_400.0
+
+
+@given(st.lists(st.integers(0, 1000), max_size=30))
+def test_rounds_of_forgetting_are_never_closer_than_the_interval(steps: list[int]) -> None:
+    forgetting = Forgetting(every=60.0, remember=3600.0)
+    now, rounds = 0.0, []
+    for step in steps:
+        now += step
+        if forgetting.handle_timer(now) is not None:
+            rounds.append(now)
+    assert all(later - earlier >= 60.0 for earlier, later in itertools.pairwise(rounds))

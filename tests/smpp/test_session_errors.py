@@ -36,13 +36,12 @@ from smsgw.smpp.pdu import (
 )
 from smsgw.smpp.session import (
     SEQUENCE_MAX,
-    TRANSITIONS,
-    Direction,
     InvalidSessionState,
     Session,
     SessionConfig,
     WindowFull,
 )
+from smsgw.smpp.transitions import TRANSITIONS, Direction
 from tests.smpp.helpers import SessionPair, feed, pdus_in
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from simulator.smsc_server import SmscConnection, SmscServer
 from smsgw.smpp.constants import CommandStatus
 from smsgw.smpp.pdu import DataSm, DeliverSm, SubmitSm, SubmitSmResp
 from smsgw.smpp.session import SessionConfig
@@ -16,9 +17,9 @@ from smsgw.transport.smpp_client import (
     EsmeLink,
     EsmeLinkConfig,
     LinkState,
+    LinkTimer,
     ReceiptHandler,
 )
-from smsgw.transport.smpp_server import SmscConnection, SmscServer
 
 ACCOUNTS = {"esme": "secret"}
 GUARD = 5.0  # seconds: only a guard against hanging, never a synchronisation delay
@@ -125,6 +126,7 @@ async def make_link(recorder: Recorder) -> AsyncIterator[MakeLink]:
         config: EsmeLinkConfig,
         on_deliver: DeliverHandler = accept_all,
         on_receipt: ReceiptHandler | None = None,
+        timer: LinkTimer | None = None,
     ) -> EsmeLink:
         link = EsmeLink(
             config,
@@ -132,6 +134,7 @@ async def make_link(recorder: Recorder) -> AsyncIterator[MakeLink]:
             on_receipt=on_receipt,
             on_state=on_state,
             random=lambda: 0.5,
+            timer=timer,
         )
         links.append(link)
         await link.start()

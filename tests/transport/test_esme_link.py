@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import ClassVar
 
 import pytest
 
+from simulator.smsc_server import SmscConnection, SmscServer
 from smsgw.smpp.codec import Framer
 from smsgw.smpp.constants import ESM_DELIVERY_RECEIPT, CommandId, CommandStatus, Tag
 from smsgw.smpp.events import DeliveryReceiptReceived
@@ -20,8 +21,15 @@ from smsgw.transport.smpp_protocol import (
     LinkLostError,
     ResponseTimeoutError,
 )
-from smsgw.transport.smpp_server import SmscConnection, SmscServer
 from tests.transport.conftest import GUARD, MakeLink, Recorder, SubmitAnswer
+from tests.transport.manual_timer import ManualTimer
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Let the loop run (socket reads, answers) until ``condition``; time stays put."""
+    async with asyncio.timeout(GUARD):
+        while not condition():
+            await asyncio.sleep(0)
 
 
 def _part(index: int) -> SubmitSm:
@@ -147,11 +155,18 @@ async def test_multipart_message_is_counted_per_segment(
 ) -> None:
     rate = 50.0  # one segment every 20 ms once the burst of 3 is spent
     config = replace(link_config, segments_per_second=rate, segment_burst=3)
-    link = await make_link(config)
+    timer = ManualTimer()
+    link = await make_link(config, timer=timer)
     async with asyncio.timeout(GUARD):
         await link.wait_bound()
         answers = await link.submit_message([_part(1), _part(2), _part(3)])
-        await link.submit(_part(4))
+        fourth = asyncio.create_task(link.submit(_part(4)))
+        # The three parts took the whole burst: the fourth waits for the token's moment.
+        await _until(lambda: timer.next_deadline() is not None)
+        assert timer.next_deadline() == pytest.approx(timer.now + 1 / rate)
+        assert len(recorder.submits) == 3
+        timer.advance(1 / rate)
+        await fourth
     assert [answer.message_id for answer in answers] == ["1", "2", "3"]
     assert [pdu.short_message for _, pdu in recorder.submits] == [
         b"part 1",
@@ -160,9 +175,6 @@ async def test_multipart_message_is_counted_per_segment(
         b"part 4",
     ]
     assert link.stats.segments_submitted == 4
-    # The three parts took the whole burst, so the fourth segment had to wait for a token.
-    third_at, fourth_at = recorder.submits[2][0], recorder.submits[3][0]
-    assert fourth_at - third_at >= 0.9 / rate
 
 
 async def test_window_limits_outstanding_submits(
@@ -204,16 +216,41 @@ async def test_throttled_submit_pauses_and_is_resent(
         return connection.server.accept_submit(connection, pdu)
 
     submit_answer.append(throttle_first)
-    link = await make_link(link_config)
+    timer = ManualTimer()
+    link = await make_link(link_config, timer=timer)
     async with asyncio.timeout(GUARD):
         await link.wait_bound()
-        response = await link.submit(_part(1))
+        submit = asyncio.create_task(link.submit(_part(1)))
+        await _until(lambda: link.paused)
+        # Back-off of 0.05 s spread by the pinned jitter (random 0.5 → no spread).
+        assert timer.next_deadline() == pytest.approx(timer.now + 0.05)
+        timer.advance(0.049)
+        await _until(lambda: link.stats.throttled == 1)
+        assert link.paused and len(recorder.submits) == 1, "resent before the pause ended"
+        timer.advance(0.001)
+        response = await submit
     assert response.command_status == CommandStatus.ESME_ROK
     assert link.stats.throttled == 1
-    (first_at, first), (second_at, second) = recorder.submits
+    (_, first), (_, second) = recorder.submits
     assert first.short_message == second.short_message == b"part 1"
-    # Back-off of 0.05 s spread by the pinned jitter (random 0.5 → no spread).
-    assert second_at - first_at >= 0.05 * 0.9
+
+
+async def test_a_dropped_bind_reconnects_only_when_its_back_off_ends(
+    server: SmscServer, link_config: EsmeLinkConfig, make_link: MakeLink, recorder: Recorder
+) -> None:
+    timer = ManualTimer()
+    link = await make_link(link_config, timer=timer)
+    await recorder.until(lambda: len(recorder.bound) == 1)
+    recorder.bound[0].abort()
+    await recorder.until(lambda: LinkState.BACKING_OFF in recorder.states)
+    # reconnect_initial_delay 0.01 s, the pinned jitter spreading nothing
+    assert timer.next_deadline() == pytest.approx(timer.now + 0.01)
+    assert link.state is LinkState.BACKING_OFF and len(recorder.bound) == 1
+    timer.advance(0.01)
+    await recorder.until(lambda: len(recorder.bound) == 2)
+    async with asyncio.timeout(GUARD):
+        await link.wait_bound()
+    assert link.stats.connects == 2
 
 
 async def test_reconnects_after_the_server_drops_the_link(

@@ -26,10 +26,11 @@ from smsgw.service.outbox import OutboxSender
 from smsgw.service.ports import OutboxState, StoredInbound
 from smsgw.service.settings import ServiceSettings
 from smsgw.service.store_port import Store, Tx
+from smsgw.smpp.reassembly import DEFAULT_TIMEOUT
 from smsgw.storage.sqlite import open_sqlite_store
-from smsgw.transport.smpp_client import BindMode, EsmeLink, EsmeLinkConfig
-from smsgw.transport.smpp_mo import AdmitUnit, SmppInbound
-from smsgw.transport.smpp_sender import SmppSender
+from smsgw.transport.smpp_client import BindMode, EsmeLinkConfig
+from smsgw.transport.smpp_link import IntakePort, IntakeSettings, OperatorLink
+from smsgw.transport.smpp_mo import AdmitUnit
 
 GUARD = 10.0
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -82,18 +83,20 @@ async def rig(tmp_path: Path, mode: BindMode, faults: Faults) -> AsyncIterator[R
     config = EsmeLinkConfig(
         host="127.0.0.1", port=smsc.port, system_id="gw", password="pw", bind_mode=mode
     )
-    senders: dict[str, SmppSender] = {}
-    outbox = OutboxSender(store, senders, FixedClock(), ServiceSettings())
-    inbound = SmppInbound(
-        link_id="mts-1",
-        operator_id="mts",
+    # the link needs the outbox for its receipts, the outbox the link's sender
+    port = IntakePort()
+    operator_link = OperatorLink(
+        "mts-1",
+        "mts",
+        config,
+        IntakeSettings(short_numbers=("7757",), parts_timeout=DEFAULT_TIMEOUT),
         store=store,
-        admission=NoMo(),
-        accept_receipt=outbox.accept_receipt,
-        short_numbers=("7757",),
+        service=port,
+        clock=FixedClock(),
     )
-    link = EsmeLink(config, on_deliver=inbound.on_deliver, on_receipt=inbound.on_receipt)
-    senders["mts"] = SmppSender(link)  # the link needs the intake, the sender the link
+    outbox = OutboxSender(store, {"mts": operator_link.sender}, FixedClock(), ServiceSettings())
+    port.connect(NoMo(outbox))
+    link = operator_link.esme
     await link.start()
     try:
         async with asyncio.timeout(GUARD):
@@ -106,7 +109,13 @@ async def rig(tmp_path: Path, mode: BindMode, faults: Faults) -> AsyncIterator[R
 
 
 class NoMo:
-    """The service side of MO intake: these tests send none."""
+    """The service side of MO intake: these tests send none; receipts go to the outbox."""
+
+    def __init__(self, outbox: OutboxSender) -> None:
+        self.outbox = outbox
+
+    async def accept_receipt(self, operator_id: str, message_id: str, state: OutboxState) -> bool:
+        return await self.outbox.accept_receipt(operator_id, message_id, state)
 
     async def admit_mo(self, unit: AdmitUnit) -> StoredInbound | None:
         raise AssertionError("no MO in these tests")

@@ -24,11 +24,13 @@ from smsgw.service.ports import OutboxState, StoredInbound
 from smsgw.service.store_port import Store
 from smsgw.smpp.constants import ESM_UDHI, CommandStatus
 from smsgw.smpp.pdu import DeliverSm
+from smsgw.smpp.reassembly import DEFAULT_TIMEOUT
 from smsgw.smpp.segmentation import concat_udh
 from smsgw.smpp.session import SessionConfig
 from smsgw.smpp.text import encode_text
 from smsgw.storage import open_store
 from smsgw.transport.smpp_client import EsmeLink, EsmeLinkConfig
+from smsgw.transport.smpp_link import IntakePort, IntakeSettings, OperatorLink
 from smsgw.transport.smpp_mo import AdmitUnit, SmppInbound, dedup_key_for
 from smsgw.transport.smpp_protocol import LinkError
 from smsgw.transport.smpp_sender import SmppSender
@@ -100,17 +102,11 @@ class Rig:
 
     async def connect(self, mo_in_flight: int = 64) -> None:
         """A gateway's link and MO intake (again: a restart on the same database)."""
-        self.inbound = SmppInbound(
-            link_id="mts-1",
-            operator_id="mts",
-            store=self.side.store,
-            admission=self.side,
-            accept_receipt=self.side.accept_receipt,
-            short_numbers=("7757",),
-            clock=self.clock.now,
-            metrics=self.metrics,
-        )
-        self.link = EsmeLink(
+        port = IntakePort()
+        port.connect(self.side)
+        operator_link = OperatorLink(
+            "mts-1",
+            "mts",
             EsmeLinkConfig(
                 host="127.0.0.1",
                 port=self.smsc.port,
@@ -119,13 +115,15 @@ class Rig:
                 mo_in_flight=mo_in_flight,
                 reconnect_initial_delay=0.05,
             ),
-            on_deliver=self.inbound.on_deliver,
-            on_receipt=self.inbound.on_receipt,
+            IntakeSettings(short_numbers=("7757",), parts_timeout=DEFAULT_TIMEOUT),
+            store=self.side.store,
+            service=port,
+            clock=self.clock,
+            metrics=self.metrics,
         )
-        link = self.link
-        self.inbound.connection_generation = lambda: link.stats.receiver_binds
-        self.inbound.is_bound = lambda: link.receiving
-        self.sender = SmppSender(self.link)
+        self.link = operator_link.esme
+        self.inbound = operator_link.intake
+        self.sender = operator_link.sender
         await self.link.start()
         async with asyncio.timeout(GUARD):
             await self.link.wait_bound()
@@ -460,7 +458,7 @@ async def test_failed_receipt_marks_failed(rig: Rig) -> None:
 
 
 async def test_a_draining_node_refuses_mo_for_now(rig: Rig) -> None:
-    rig.inbound.draining = True
+    rig.inbound.drain()
     status = await rig.smsc.send_mo("mts", DRIVER, "7757", "I")
     assert status == CommandStatus.ESME_RX_T_APPN  # the SMSC keeps it and retries
     assert rig.side.stored == []

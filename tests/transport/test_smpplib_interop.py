@@ -8,9 +8,9 @@ from typing import Any
 
 import smpplib.client
 
+from simulator.smsc_server import SmscServer
 from smsgw.smpp.constants import CommandId, CommandStatus
 from smsgw.smpp.pdu import DeliverSm
-from smsgw.transport.smpp_server import SmscServer
 from tests.transport.conftest import GUARD, Recorder
 
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from simulator.smsc_server import SmscConnection, SmscServer, accounts_authenticator
 from smsgw.smpp.constants import CommandId, CommandStatus
 from smsgw.smpp.events import BindRequest, Role
 from smsgw.smpp.pdu import (
@@ -18,7 +19,6 @@ from smsgw.smpp.pdu import (
     SubmitSmResp,
 )
 from smsgw.transport.smpp_protocol import SmppProtocol
-from smsgw.transport.smpp_server import SmscConnection, SmscServer, accounts_authenticator
 from tests.transport.conftest import GUARD
 
 Connect = Callable[[SmscServer], Awaitable[SmppProtocol]]

@@ -1,0 +1,496 @@
+"""SMPP 3.4 decoders, one per command: (class, frame, command_status, sequence_number)
+→ PDU. Strict: every malformation raises the `SmppError` naming the status to answer
+(smsgw/smpp/codec.py is the entry point)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Final, NoReturn
+
+from smsgw.smpp.codec_fields import (
+    ADDR_MAX,
+    ADDRESS_RANGE_MAX,
+    DATA_SM_ADDR_MAX,
+    MESSAGE_ID_MAX,
+    NUMBER_OF_DESTS_MAX,
+    PASSWORD_MAX,
+    SERVICE_TYPE_MAX,
+    SYSTEM_ID_MAX,
+    SYSTEM_TYPE_MAX,
+    U32,
+    P,
+    cstring,
+    missing_nul,
+    no_trailing,
+    short_message_field,
+    time_field,
+    tlvs_field,
+)
+from smsgw.smpp.constants import (
+    HEADER_LENGTH,
+    SHORT_MESSAGE_MAX,
+)
+from smsgw.smpp.errors import (
+    BindFailed,
+    InvalidDestinationAddress,
+    InvalidDestinationFlag,
+    InvalidDistributionListName,
+    InvalidMessageId,
+    InvalidMessageLength,
+    InvalidNumberOfDestinations,
+    InvalidParameterLength,
+    InvalidPassword,
+    InvalidScheduledDeliveryTime,
+    InvalidServiceType,
+    InvalidSourceAddress,
+    InvalidSystemId,
+    InvalidSystemType,
+    InvalidValidityPeriod,
+)
+from smsgw.smpp.pdu import (
+    PDU_CLASSES,
+    AlertNotification,
+    BindReceiver,
+    BindReceiverResp,
+    BindTransceiver,
+    BindTransceiverResp,
+    BindTransmitter,
+    BindTransmitterResp,
+    CancelSm,
+    CancelSmResp,
+    DataSm,
+    DataSmResp,
+    DeliverSm,
+    DeliverSmResp,
+    DistributionList,
+    EnquireLink,
+    EnquireLinkResp,
+    GenericNack,
+    Outbind,
+    Pdu,
+    QuerySm,
+    QuerySmResp,
+    ReplaceSm,
+    ReplaceSmResp,
+    SmeAddress,
+    SubmitMulti,
+    SubmitMultiResp,
+    SubmitSm,
+    SubmitSmResp,
+    Unbind,
+    UnbindResp,
+    UnsuccessSme,
+    _Bind,
+    _BindResp,
+    _MessageIdResp,
+    _ShortMessage,
+)
+from smsgw.smpp.tlv import decode_tlvs
+
+# --- decoders: (class, frame, command_status, sequence_number) -> Pdu --------------------
+
+
+def _decode_empty(cls: type[P], frame: bytes, status: int, sequence: int) -> P:
+    no_trailing(frame, HEADER_LENGTH)
+    return cls(sequence, status)
+
+
+# submit_sm/deliver_sm mandatory fields up to sm_length: C-strings within their limits,
+# times empty or 16 characters. A frame that does not match takes the checked path,
+# which finds and names the fault.
+_SHORT_MESSAGE_FIELDS = re.compile(
+    rb"([^\0]{0,5})\0(..)([^\0]{0,20})\0(..)([^\0]{0,20})\0(...)"
+    rb"((?:[^\0]{16})?)\0((?:[^\0]{16})?)\0(.....)(.*)",
+    re.DOTALL,
+).match
+
+
+def _decode_short_message(
+    cls: type[_ShortMessage], frame: bytes, status: int, sequence: int
+) -> _ShortMessage:
+    match = _SHORT_MESSAGE_FIELDS(frame, HEADER_LENGTH)
+    if match is None:
+        return _decode_short_message_checked(cls, frame, status, sequence)
+    (
+        service_type,
+        source,
+        source_addr,
+        dest,
+        destination_addr,
+        esm,
+        schedule,
+        validity,
+        tail,
+        short_message,
+    ) = match.groups()
+    source_addr_ton, source_addr_npi = source
+    dest_addr_ton, dest_addr_npi = dest
+    esm_class, protocol_id, priority_flag = esm
+    registered_delivery, replace_flag, data_coding, default_msg_id, sm_length = tail
+    if len(short_message) == sm_length and sm_length <= SHORT_MESSAGE_MAX:
+        tlvs: dict[int, bytes] = {}  # the common case: the message ends the PDU
+    else:
+        if sm_length > SHORT_MESSAGE_MAX or sm_length > len(short_message):
+            _reject_sm_length(sm_length, len(short_message))
+        tlvs = decode_tlvs(short_message, sm_length)
+        short_message = short_message[:sm_length]
+    return cls(
+        sequence,
+        status,
+        service_type.decode("latin-1") if service_type else "",
+        source_addr_ton,
+        source_addr_npi,
+        source_addr.decode("latin-1"),
+        dest_addr_ton,
+        dest_addr_npi,
+        destination_addr.decode("latin-1"),
+        esm_class,
+        protocol_id,
+        priority_flag,
+        schedule.decode("latin-1") if schedule else "",
+        validity.decode("latin-1") if validity else "",
+        registered_delivery,
+        replace_flag,
+        data_coding,
+        default_msg_id,
+        short_message,
+        tlvs,
+    )
+
+
+def _reject_sm_length(sm_length: int, available: int) -> NoReturn:
+    raise InvalidMessageLength(
+        f"sm_length {sm_length} exceeds {SHORT_MESSAGE_MAX} or the {available} octets left"
+    )
+
+
+def _decode_short_message_checked(
+    cls: type[_ShortMessage], frame: bytes, status: int, sequence: int
+) -> _ShortMessage:
+    """Field by field: slower than the regex, and raises the error that names the fault."""
+    text = frame.decode("latin-1")
+    service_type, pos = cstring(text, 16, SERVICE_TYPE_MAX, InvalidServiceType, "service_type")
+    source_ton, source_npi = frame[pos], frame[pos + 1]
+    source_addr, pos = cstring(text, pos + 2, ADDR_MAX, InvalidSourceAddress, "source_addr")
+    dest_ton, dest_npi = frame[pos], frame[pos + 1]
+    destination_addr, pos = cstring(
+        text, pos + 2, ADDR_MAX, InvalidDestinationAddress, "destination_addr"
+    )
+    esm_class, protocol_id, priority_flag = frame[pos], frame[pos + 1], frame[pos + 2]
+    schedule, pos = time_field(
+        text, pos + 3, InvalidScheduledDeliveryTime, "schedule_delivery_time"
+    )
+    validity, pos = time_field(text, pos, InvalidValidityPeriod, "validity_period")
+    registered_delivery, replace_flag = frame[pos], frame[pos + 1]
+    data_coding, default_msg_id = frame[pos + 2], frame[pos + 3]
+    short_message, pos = short_message_field(frame, pos + 4)
+    return cls(
+        sequence,
+        status,
+        service_type,
+        source_ton,
+        source_npi,
+        source_addr,
+        dest_ton,
+        dest_npi,
+        destination_addr,
+        esm_class,
+        protocol_id,
+        priority_flag,
+        schedule,
+        validity,
+        registered_delivery,
+        replace_flag,
+        data_coding,
+        default_msg_id,
+        short_message,
+        tlvs_field(frame, pos),
+    )
+
+
+def _decode_message_id_resp(
+    cls: type[_MessageIdResp], frame: bytes, status: int, sequence: int
+) -> _MessageIdResp:
+    if status and len(frame) == HEADER_LENGTH:
+        # 3.4 leaves submit_sm_resp's body out on error; SMSCs that leave out the body
+        # of deliver_sm_resp or data_sm_resp too are read the same way, leniently
+        return cls(sequence, status)
+    end = frame.find(0, 16, 16 + MESSAGE_ID_MAX)
+    if end < 0:
+        missing_nul(frame.decode("latin-1"), 16, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
+    message_id = frame[16:end].decode("latin-1")
+    end += 1
+    return cls(sequence, status, message_id, decode_tlvs(frame, end) if end < len(frame) else {})
+
+
+def _decode_bind(cls: type[_Bind], frame: bytes, status: int, sequence: int) -> _Bind:
+    text = frame.decode("latin-1")
+    system_id, pos = cstring(text, 16, SYSTEM_ID_MAX, InvalidSystemId, "system_id")
+    password, pos = cstring(text, pos, PASSWORD_MAX, InvalidPassword, "password")
+    system_type, pos = cstring(text, pos, SYSTEM_TYPE_MAX, InvalidSystemType, "system_type")
+    interface_version, addr_ton, addr_npi = frame[pos], frame[pos + 1], frame[pos + 2]
+    address_range, pos = cstring(text, pos + 3, ADDRESS_RANGE_MAX, BindFailed, "address_range")
+    no_trailing(frame, pos)
+    return cls(
+        sequence,
+        status,
+        system_id,
+        password,
+        system_type,
+        interface_version,
+        addr_ton,
+        addr_npi,
+        address_range,
+    )
+
+
+def _decode_bind_resp(cls: type[_BindResp], frame: bytes, status: int, sequence: int) -> _BindResp:
+    if status and len(frame) == HEADER_LENGTH:
+        return cls(sequence, status)
+    text = frame.decode("latin-1")
+    system_id, pos = cstring(text, 16, SYSTEM_ID_MAX, InvalidSystemId, "system_id")
+    return cls(sequence, status, system_id, tlvs_field(frame, pos))
+
+
+def _decode_outbind(cls: type[Outbind], frame: bytes, status: int, sequence: int) -> Outbind:
+    text = frame.decode("latin-1")
+    system_id, pos = cstring(text, 16, SYSTEM_ID_MAX, InvalidSystemId, "system_id")
+    password, pos = cstring(text, pos, PASSWORD_MAX, InvalidPassword, "password")
+    no_trailing(frame, pos)
+    return cls(sequence, status, system_id, password)
+
+
+def _decode_data_sm(cls: type[DataSm], frame: bytes, status: int, sequence: int) -> DataSm:
+    text = frame.decode("latin-1")
+    service_type, pos = cstring(text, 16, SERVICE_TYPE_MAX, InvalidServiceType, "service_type")
+    source_ton, source_npi = frame[pos], frame[pos + 1]
+    source_addr, pos = cstring(text, pos + 2, DATA_SM_ADDR_MAX, InvalidSourceAddress, "source_addr")
+    dest_ton, dest_npi = frame[pos], frame[pos + 1]
+    destination_addr, pos = cstring(
+        text, pos + 2, DATA_SM_ADDR_MAX, InvalidDestinationAddress, "destination_addr"
+    )
+    esm_class, registered_delivery, data_coding = frame[pos], frame[pos + 1], frame[pos + 2]
+    return cls(
+        sequence,
+        status,
+        service_type,
+        source_ton,
+        source_npi,
+        source_addr,
+        dest_ton,
+        dest_npi,
+        destination_addr,
+        esm_class,
+        registered_delivery,
+        data_coding,
+        tlvs_field(frame, pos + 3),
+    )
+
+
+def _decode_submit_multi(
+    cls: type[SubmitMulti], frame: bytes, status: int, sequence: int
+) -> SubmitMulti:
+    text = frame.decode("latin-1")
+    service_type, pos = cstring(text, 16, SERVICE_TYPE_MAX, InvalidServiceType, "service_type")
+    source_ton, source_npi = frame[pos], frame[pos + 1]
+    source_addr, pos = cstring(text, pos + 2, ADDR_MAX, InvalidSourceAddress, "source_addr")
+    number_of_dests = frame[pos]
+    if not 1 <= number_of_dests <= NUMBER_OF_DESTS_MAX:
+        raise InvalidNumberOfDestinations(f"number_of_dests {number_of_dests}")
+    pos += 1
+    dest_addresses: list[SmeAddress | DistributionList] = []
+    for _ in range(number_of_dests):
+        dest_flag = frame[pos]
+        if dest_flag == 1:
+            ton, npi = frame[pos + 1], frame[pos + 2]
+            addr, pos = cstring(
+                text, pos + 3, ADDR_MAX, InvalidDestinationAddress, "destination_addr"
+            )
+            dest_addresses.append(SmeAddress(ton, npi, addr))
+        elif dest_flag == 2:
+            name, pos = cstring(text, pos + 1, ADDR_MAX, InvalidDistributionListName, "dl_name")
+            dest_addresses.append(DistributionList(name))
+        else:
+            raise InvalidDestinationFlag(f"dest_flag {dest_flag}, expected 1 or 2")
+    esm_class, protocol_id, priority_flag = frame[pos], frame[pos + 1], frame[pos + 2]
+    schedule, pos = time_field(
+        text, pos + 3, InvalidScheduledDeliveryTime, "schedule_delivery_time"
+    )
+    validity, pos = time_field(text, pos, InvalidValidityPeriod, "validity_period")
+    registered_delivery, replace_flag = frame[pos], frame[pos + 1]
+    data_coding, default_msg_id = frame[pos + 2], frame[pos + 3]
+    short_message, pos = short_message_field(frame, pos + 4)
+    return cls(
+        sequence,
+        status,
+        service_type,
+        source_ton,
+        source_npi,
+        source_addr,
+        dest_addresses,
+        esm_class,
+        protocol_id,
+        priority_flag,
+        schedule,
+        validity,
+        registered_delivery,
+        replace_flag,
+        data_coding,
+        default_msg_id,
+        short_message,
+        tlvs_field(frame, pos),
+    )
+
+
+def _decode_submit_multi_resp(
+    cls: type[SubmitMultiResp], frame: bytes, status: int, sequence: int
+) -> SubmitMultiResp:
+    if status and len(frame) == HEADER_LENGTH:
+        return cls(sequence, status)
+    text = frame.decode("latin-1")
+    message_id, pos = cstring(text, 16, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
+    count = frame[pos]
+    pos += 1
+    unsuccess: list[UnsuccessSme] = []
+    for _ in range(count):
+        ton, npi = frame[pos], frame[pos + 1]
+        addr, pos = cstring(text, pos + 2, ADDR_MAX, InvalidDestinationAddress, "destination_addr")
+        (error_status_code,) = U32.unpack_from(frame, pos)
+        pos += 4
+        unsuccess.append(UnsuccessSme(ton, npi, addr, error_status_code))
+    no_trailing(frame, pos)
+    return cls(sequence, status, message_id, unsuccess)
+
+
+def _decode_query_sm(cls: type[QuerySm], frame: bytes, status: int, sequence: int) -> QuerySm:
+    text = frame.decode("latin-1")
+    message_id, pos = cstring(text, 16, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
+    ton, npi = frame[pos], frame[pos + 1]
+    source_addr, pos = cstring(text, pos + 2, ADDR_MAX, InvalidSourceAddress, "source_addr")
+    no_trailing(frame, pos)
+    return cls(sequence, status, message_id, ton, npi, source_addr)
+
+
+def _decode_query_sm_resp(
+    cls: type[QuerySmResp], frame: bytes, status: int, sequence: int
+) -> QuerySmResp:
+    if status and len(frame) == HEADER_LENGTH:
+        return cls(sequence, status)
+    text = frame.decode("latin-1")
+    message_id, pos = cstring(text, 16, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
+    final_date, pos = time_field(text, pos, InvalidParameterLength, "final_date")
+    message_state, error_code = frame[pos], frame[pos + 1]
+    no_trailing(frame, pos + 2)
+    return cls(sequence, status, message_id, final_date, message_state, error_code)
+
+
+def _decode_cancel_sm(cls: type[CancelSm], frame: bytes, status: int, sequence: int) -> CancelSm:
+    text = frame.decode("latin-1")
+    service_type, pos = cstring(text, 16, SERVICE_TYPE_MAX, InvalidServiceType, "service_type")
+    message_id, pos = cstring(text, pos, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
+    source_ton, source_npi = frame[pos], frame[pos + 1]
+    source_addr, pos = cstring(text, pos + 2, ADDR_MAX, InvalidSourceAddress, "source_addr")
+    dest_ton, dest_npi = frame[pos], frame[pos + 1]
+    destination_addr, pos = cstring(
+        text, pos + 2, ADDR_MAX, InvalidDestinationAddress, "destination_addr"
+    )
+    no_trailing(frame, pos)
+    return cls(
+        sequence,
+        status,
+        service_type,
+        message_id,
+        source_ton,
+        source_npi,
+        source_addr,
+        dest_ton,
+        dest_npi,
+        destination_addr,
+    )
+
+
+def _decode_replace_sm(cls: type[ReplaceSm], frame: bytes, status: int, sequence: int) -> ReplaceSm:
+    text = frame.decode("latin-1")
+    message_id, pos = cstring(text, 16, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
+    ton, npi = frame[pos], frame[pos + 1]
+    source_addr, pos = cstring(text, pos + 2, ADDR_MAX, InvalidSourceAddress, "source_addr")
+    schedule, pos = time_field(text, pos, InvalidScheduledDeliveryTime, "schedule_delivery_time")
+    validity, pos = time_field(text, pos, InvalidValidityPeriod, "validity_period")
+    registered_delivery, default_msg_id = frame[pos], frame[pos + 1]
+    short_message, pos = short_message_field(frame, pos + 2)
+    no_trailing(frame, pos)
+    return cls(
+        sequence,
+        status,
+        message_id,
+        ton,
+        npi,
+        source_addr,
+        schedule,
+        validity,
+        registered_delivery,
+        default_msg_id,
+        short_message,
+    )
+
+
+def _decode_alert_notification(
+    cls: type[AlertNotification], frame: bytes, status: int, sequence: int
+) -> AlertNotification:
+    text = frame.decode("latin-1")
+    source_ton, source_npi = frame[16], frame[17]
+    source_addr, pos = cstring(text, 18, DATA_SM_ADDR_MAX, InvalidSourceAddress, "source_addr")
+    esme_ton, esme_npi = frame[pos], frame[pos + 1]
+    esme_addr, pos = cstring(text, pos + 2, DATA_SM_ADDR_MAX, InvalidParameterLength, "esme_addr")
+    return cls(
+        sequence,
+        status,
+        source_ton,
+        source_npi,
+        source_addr,
+        esme_ton,
+        esme_npi,
+        esme_addr,
+        tlvs_field(frame, pos),
+    )
+
+
+_Decoder = Callable[[type[Pdu], bytes, int, int], Pdu]
+
+
+def _decoders() -> dict[int, tuple[_Decoder, type[Pdu]]]:
+    by_class: dict[type[Pdu], Callable[..., Pdu]] = {
+        GenericNack: _decode_empty,
+        Unbind: _decode_empty,
+        UnbindResp: _decode_empty,
+        EnquireLink: _decode_empty,
+        EnquireLinkResp: _decode_empty,
+        CancelSmResp: _decode_empty,
+        ReplaceSmResp: _decode_empty,
+        BindTransmitter: _decode_bind,
+        BindReceiver: _decode_bind,
+        BindTransceiver: _decode_bind,
+        BindTransmitterResp: _decode_bind_resp,
+        BindReceiverResp: _decode_bind_resp,
+        BindTransceiverResp: _decode_bind_resp,
+        Outbind: _decode_outbind,
+        SubmitSm: _decode_short_message,
+        DeliverSm: _decode_short_message,
+        SubmitSmResp: _decode_message_id_resp,
+        DeliverSmResp: _decode_message_id_resp,
+        DataSmResp: _decode_message_id_resp,
+        DataSm: _decode_data_sm,
+        SubmitMulti: _decode_submit_multi,
+        SubmitMultiResp: _decode_submit_multi_resp,
+        QuerySm: _decode_query_sm,
+        QuerySmResp: _decode_query_sm_resp,
+        CancelSm: _decode_cancel_sm,
+        ReplaceSm: _decode_replace_sm,
+        AlertNotification: _decode_alert_notification,
+    }
+    assert set(by_class) == set(PDU_CLASSES.values())
+    return {cls.command_id: (decoder, cls) for cls, decoder in by_class.items()}
+
+
+DECODERS: Final = _decoders()
