@@ -160,14 +160,19 @@ async def test_every_reply_ends_as_its_receipts_say(
         outbox_ids.append(await rig.reply(LONG))
 
         states = await rig.wait_final(outbox_ids)
-
         assert states == [final] * len(outbox_ids)
+        # every receipt answered (so stored: matched, or held); a failed part settles its
+        # reply at once, and a later part's receipt that came between that part's resp
+        # and its record was held: the outbox's next sweep applies it
+        await rig.smsc.wait_until(lambda: len(rig.smsc.receipts_sent) == count + 2, GUARD)
+        outbox = rig.gateway.service.outbox
+        _, expired = await outbox.sweep_receipts(rig.clock.advance(timedelta(seconds=10)))
+
+        assert expired == 0
         assert await rig.held() == 0
         assert rig.counted("matched") == len(rig.smsc.receipts_sent) == count + 2
         assert all(sent.status == 0 for sent in rig.smsc.receipts_sent)
-        assert await rig.gateway.service.outbox.sweep_receipts(
-            rig.clock.advance(timedelta(hours=1))
-        ) == (0, 0)
+        assert await outbox.sweep_receipts(rig.clock.advance(timedelta(hours=1))) == (0, 0)
         assert rig.counted("expired") == 0
 
 
@@ -199,8 +204,12 @@ async def test_receipts_only_on_the_receiver_bind(tmp_path: Path) -> None:
         outbox_ids = [await rig.reply(f"Ответ {n}") for n in range(5)]
 
         states = await rig.wait_final(outbox_ids)
+        await rig.smsc.wait_until(lambda: len(rig.smsc.receipts_sent) == 5, GUARD)
+        outbox = rig.gateway.service.outbox
+        _, expired = await outbox.sweep_receipts(rig.clock.advance(timedelta(seconds=10)))
 
         assert states == [OutboxState.DELIVERED] * 5
+        assert expired == 0
         assert await rig.held() == 0
 
 
