@@ -285,6 +285,10 @@ _SMPP_MO_LOOKUP = (
     "CREATE INDEX smpp_mo_digest ON smpp_mo (link_id, digest, stored_at)",
 )
 
+# The held-receipt sweep takes the oldest held receipts a batch at a time: without an
+# index in that order each sweep read and sorted every held receipt to return a batch.
+_HOT_PATH_PLANS = ("CREATE INDEX held_receipts_received ON held_receipts (received_at, id)",)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial", _INITIAL),
     Migration(2, "phone_history", _PHONE_HISTORY),
@@ -292,6 +296,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "receipts", _RECEIPTS),
     Migration(5, "smpp_mo_intake", _SMPP_MO_INTAKE),
     Migration(6, "smpp_mo_lookup", _SMPP_MO_LOOKUP),
+    Migration(7, "hot_path_plans", _HOT_PATH_PLANS),
 )
 check_ordered(MIGRATIONS)
 

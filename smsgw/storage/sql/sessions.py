@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from smsgw.domain.charges import PENDING_STATES, RESERVING_STATES, Charge, ChargeState
+from smsgw.domain.charges import RESERVING_STATES, Charge, ChargeState
 from smsgw.domain.money import Money
 from smsgw.domain.parking import ParkingSession, SessionState
 from smsgw.service.ports import ChargeUsage, JsonObject, StoredCharge
@@ -19,7 +19,12 @@ from smsgw.storage.errors import UnknownRowError
 from smsgw.storage.sql.base import SqlTx
 from smsgw.storage.sql.dialect import marks
 
-_PENDING = tuple(sorted(PENDING_STATES))
+# The pending states written out as the one-pending-per-phone index's WHERE clause has
+# them (schema_source.py): a planner uses a partial index only for a query whose WHERE
+# contains that clause as written. With the states as bound parameters SQLite searched
+# the (phone, operator, requested_at) index instead, reading every charge the phone
+# ever made; so did PostgreSQL's generic plan.
+PENDING_CHARGE = "state IN ('requested', 'awaiting_confirmation')"
 _RESERVING = tuple(sorted(RESERVING_STATES))
 UPDATE_SESSION = (
     "UPDATE sessions SET phone = ?, zone = ?, plate = ?, start_at = ?, end_at = ?,"
@@ -88,8 +93,7 @@ class SessionsSql(SqlTx):
         inserted = await self._execute(
             "INSERT INTO charges (id, phone, operator_id, amount_minor, currency, purpose,"
             " requested_at, deadline, state, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (phone) WHERE state IN ('requested', 'awaiting_confirmation')"
-            " DO NOTHING",
+            f" ON CONFLICT (phone) WHERE {PENDING_CHARGE} DO NOTHING",
             charge.id,
             charge.phone,
             charge.operator_id,
@@ -109,11 +113,7 @@ class SessionsSql(SqlTx):
         return None if row is None else rows.charge_from_row(row, self._read_time)
 
     async def pending_charge(self, msisdn: str) -> StoredCharge | None:
-        row = await self._one(
-            f"SELECT * FROM charges WHERE phone = ? AND state IN ({marks(len(_PENDING))})",
-            msisdn,
-            *_PENDING,
-        )
+        row = await self._one(f"SELECT * FROM charges WHERE phone = ? AND {PENDING_CHARGE}", msisdn)
         return None if row is None else rows.charge_from_row(row, self._read_time)
 
     async def update_charge(
