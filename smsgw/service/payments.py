@@ -192,6 +192,34 @@ def purpose_for(
     )
 
 
+async def request_session_charge(
+    unit: Unit,
+    policy: OperatorPolicy,
+    action: str,
+    *,
+    session_id: str,
+    zone: str,
+    plate: str,
+    hours: int,
+    funding: Funding,
+) -> str:
+    """Open the charge for what the parking account lacks to pay `hours` of a session
+    (new or extended); the session changes when the charge is confirmed. Returns the
+    handler's outcome word."""
+    purpose = purpose_for(
+        action,
+        session_id=session_id,
+        zone=zone,
+        plate=plate,
+        hours=hours,
+        funding=funding,
+        policy=policy,
+        language=unit.language.value,
+    )
+    await open_charge(unit, policy, funding.to_charge, purpose)
+    return "charge_requested"
+
+
 async def open_charge(
     unit: Unit, policy: OperatorPolicy, amount: Money, purpose: ChargePurpose
 ) -> Charge:
