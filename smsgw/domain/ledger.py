@@ -268,7 +268,7 @@ def session_paid(
 ) -> Transaction:
     """A new session is paid from the parking account."""
     kind = TransactionKind.SESSION_PAID
-    return _between_phone_and_zone(kind, transaction_id, session_id, phone, zone, amount, at)
+    return session_movement(kind, transaction_id, session_id, phone, zone, amount, at)
 
 
 def session_extended(
@@ -277,7 +277,7 @@ def session_extended(
     """Extra hours of a running session, paid from the parking account. A session may be
     extended many times, so the reference is the extension's own id, not the session's."""
     kind = TransactionKind.SESSION_EXTENDED
-    return _between_phone_and_zone(kind, transaction_id, extension_id, phone, zone, amount, at)
+    return session_movement(kind, transaction_id, extension_id, phone, zone, amount, at)
 
 
 def session_refund(
@@ -285,10 +285,10 @@ def session_refund(
 ) -> Transaction:
     """The unused part of a stopped session goes back to the parking account."""
     kind = TransactionKind.SESSION_REFUND
-    return _between_phone_and_zone(kind, transaction_id, session_id, phone, zone, amount, at)
+    return session_movement(kind, transaction_id, session_id, phone, zone, amount, at)
 
 
-def _between_phone_and_zone(
+def session_movement(
     kind: TransactionKind,
     transaction_id: str,
     reference: str,
@@ -297,8 +297,8 @@ def _between_phone_and_zone(
     amount: Money,
     at: datetime,
 ) -> Transaction:
-    """A session movement: paying moves `amount` from the phone to the zone's revenue, a
-    refund moves it back."""
+    """A session's money: paying or extending moves `amount` from the phone's parking
+    account to the zone's revenue, a refund moves it back."""
     account = Account.phone(phone, amount.currency)
     revenue = Account.revenue(zone, amount.currency)
     if kind is TransactionKind.SESSION_REFUND:

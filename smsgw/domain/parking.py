@@ -387,45 +387,36 @@ def end_due_at(session: ParkingSession) -> datetime:
 
 def activation_transaction(session: ParkingSession, at: datetime) -> ledger.Transaction | None:
     """An activated session's price from the parking account to the zone's revenue."""
-    if not session.prepaid.is_positive:
-        return None
-    return ledger.session_paid(
-        transaction_id=f"session_paid:{session.id}",
-        session_id=session.id,
-        phone=session.phone,
-        zone=session.zone,
-        amount=session.prepaid,
-        at=at,
-    )
+    kind = ledger.TransactionKind.SESSION_PAID
+    return _session_transaction(kind, session, session.id, session.prepaid, at)
 
 
 def extension_transaction(
     session: ParkingSession, plan: ExtensionPlan, *, extension_id: str, at: datetime
 ) -> ledger.Transaction | None:
     """An extension's price from the parking account to the zone's revenue."""
-    if not plan.price.is_positive:
-        return None
-    return ledger.session_extended(
-        transaction_id=f"session_extended:{extension_id}",
-        extension_id=extension_id,
-        phone=session.phone,
-        zone=session.zone,
-        amount=plan.price,
-        at=at,
-    )
+    kind = ledger.TransactionKind.SESSION_EXTENDED
+    return _session_transaction(kind, session, extension_id, plan.price, at)
 
 
 def refund_transaction(session: ParkingSession, plan: StopPlan) -> ledger.Transaction | None:
     """A stop's unused money back to the parking account."""
-    if not plan.refund.is_positive:
+    kind = ledger.TransactionKind.SESSION_REFUND
+    return _session_transaction(kind, session, session.id, plan.refund, plan.stopped_at)
+
+
+def _session_transaction(
+    kind: ledger.TransactionKind,
+    session: ParkingSession,
+    reference: str,
+    amount: Money,
+    at: datetime,
+) -> ledger.Transaction | None:
+    """The movement named `<kind>:<reference>`, or None when there is no money to move."""
+    if not amount.is_positive:
         return None
-    return ledger.session_refund(
-        transaction_id=f"session_refund:{session.id}",
-        session_id=session.id,
-        phone=session.phone,
-        zone=session.zone,
-        amount=plan.refund,
-        at=plan.stopped_at,
+    return ledger.session_movement(
+        kind, f"{kind}:{reference}", reference, session.phone, session.zone, amount, at
     )
 
 
