@@ -24,7 +24,7 @@ Choices made here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -37,6 +37,7 @@ from smsgw.domain.billing import end_for, extension_price, price, refund_for_sto
 from smsgw.domain.errors import (
     AmbiguousExtendError,
     AmbiguousStopError,
+    DomainError,
     ExtensionTooLongError,
     InvalidTransitionError,
     NoSessionToExtendError,
@@ -257,14 +258,11 @@ def session_to_extend(
     sessions: Iterable[ParkingSession], plate: str | None, hours: int, now: datetime
 ) -> ParkingSession:
     """The phone's running session `X` means: PLATE's, or the only one."""
-    running = running_sessions(sessions, now)
-    chosen = _choose(running, plate)
-    if chosen is not None:
-        return chosen
-    if plate is not None or not running:
-        raise NoSessionToExtendError()
-    plates = [session.plate for session in running]
-    raise AmbiguousExtendError(plates=plates, example=extend_example(plates[0], hours))
+
+    def ambiguous(plates: list[str]) -> DomainError:
+        return AmbiguousExtendError(plates=plates, example=extend_example(plates[0], hours))
+
+    return _meant_session(sessions, plate, now, NoSessionToExtendError, ambiguous)
 
 
 def plan_extension(
@@ -322,14 +320,29 @@ def session_to_stop(
     sessions: Iterable[ParkingSession], plate: str | None, now: datetime
 ) -> ParkingSession:
     """The phone's running session `S` means: PLATE's, or the only one."""
+
+    def ambiguous(plates: list[str]) -> DomainError:
+        return AmbiguousStopError(plates=plates, example=stop_example(plates[0]))
+
+    return _meant_session(sessions, plate, now, NoSessionToStopError, ambiguous)
+
+
+def _meant_session(
+    sessions: Iterable[ParkingSession],
+    plate: str | None,
+    now: datetime,
+    no_session: Callable[[], DomainError],
+    ambiguous: Callable[[list[str]], DomainError],
+) -> ParkingSession:
+    """The running session with `plate`, or without a plate the only running one; a
+    missing one raises `no_session()`, several without a plate `ambiguous(their plates)`."""
     running = running_sessions(sessions, now)
     chosen = _choose(running, plate)
     if chosen is not None:
         return chosen
     if plate is not None or not running:
-        raise NoSessionToStopError()
-    plates = [session.plate for session in running]
-    raise AmbiguousStopError(plates=plates, example=stop_example(plates[0]))
+        raise no_session()
+    raise ambiguous([session.plate for session in running])
 
 
 def plan_stop(session: ParkingSession, zone: Zone, now: datetime) -> StopPlan:

@@ -168,30 +168,6 @@ async def _usage(unit: Unit, policy: OperatorPolicy, now: datetime) -> Usage:
     )
 
 
-def purpose_for(
-    action: str,
-    *,
-    session_id: str,
-    zone: str,
-    plate: str,
-    hours: int,
-    funding: Funding,
-    policy: OperatorPolicy,
-    language: str = "",
-) -> ChargePurpose:
-    return ChargePurpose(
-        action=action,
-        session_id=session_id,
-        zone=zone,
-        plate=plate,
-        hours=hours,
-        price=funding.price,
-        excess=funding.min_charge_excess,
-        confirmation=policy.confirmation,
-        language=language,
-    )
-
-
 async def request_session_charge(
     unit: Unit,
     policy: OperatorPolicy,
@@ -206,14 +182,15 @@ async def request_session_charge(
     """Open the charge for what the parking account lacks to pay `hours` of a session
     (new or extended); the session changes when the charge is confirmed. Returns the
     handler's outcome word."""
-    purpose = purpose_for(
-        action,
+    purpose = ChargePurpose(
+        action=action,
         session_id=session_id,
         zone=zone,
         plate=plate,
         hours=hours,
-        funding=funding,
-        policy=policy,
+        price=funding.price,
+        excess=funding.min_charge_excess,
+        confirmation=policy.confirmation,
         language=unit.language.value,
     )
     await open_charge(unit, policy, funding.to_charge, purpose)
