@@ -198,26 +198,19 @@ def _encode_data_sm(pdu: DataSm) -> bytes:
     _check(pdu.service_type, SERVICE_TYPE)
     _check(pdu.source_addr, WIDE_SOURCE_ADDR)
     _check(pdu.destination_addr, WIDE_DESTINATION_ADDR)
-    fields = _latin1(
-        "%s\0%c%c%s\0%c%c%s\0%c%c%c",
-        pdu.service_type,
-        pdu.source_addr_ton,
-        pdu.source_addr_npi,
-        pdu.source_addr,
-        pdu.dest_addr_ton,
-        pdu.dest_addr_npi,
-        pdu.destination_addr,
-        pdu.esm_class,
-        pdu.registered_delivery,
-        pdu.data_coding,
+    return (
+        _latin1("%s\0", pdu.service_type)
+        + _address(pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr)
+        + _address(pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr)
+        + _latin1("%c%c%c", pdu.esm_class, pdu.registered_delivery, pdu.data_coding)
+        + _tlv_bytes(pdu.tlvs)
     )
-    return fields + _tlv_bytes(pdu.tlvs)
 
 
 def _encode_dest_address(dest: SmeAddress | DistributionList) -> bytes:
     if isinstance(dest, SmeAddress):
         _check(dest.destination_addr, DESTINATION_ADDR)
-        return _latin1("\1%c%c%s\0", dest.dest_addr_ton, dest.dest_addr_npi, dest.destination_addr)
+        return b"\1" + _address(dest.dest_addr_ton, dest.dest_addr_npi, dest.destination_addr)
     _check(dest.dl_name, DL_NAME)
     return _latin1("\2%s\0", dest.dl_name)
 
@@ -232,13 +225,10 @@ def _encode_submit_multi(pdu: SubmitMulti) -> bytes:
     _check_time(pdu.schedule_delivery_time, SCHEDULE_DELIVERY_TIME)
     _check_time(pdu.validity_period, VALIDITY_PERIOD)
     _check_short_message(pdu.short_message)
-    head = _latin1(
-        "%s\0%c%c%s\0%c",
-        pdu.service_type,
-        pdu.source_addr_ton,
-        pdu.source_addr_npi,
-        pdu.source_addr,
-        len(pdu.dest_addresses),
+    head = (
+        _latin1("%s\0", pdu.service_type)
+        + _address(pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr)
+        + _latin1("%c", len(pdu.dest_addresses))
     )
     dests = b"".join(_encode_dest_address(dest) for dest in pdu.dest_addresses)
     tail = _latin1(
@@ -259,8 +249,8 @@ def _encode_submit_multi(pdu: SubmitMulti) -> bytes:
 
 def _encode_unsuccess_sme(sme: UnsuccessSme) -> bytes:
     _check(sme.destination_addr, DESTINATION_ADDR)
-    addr = _latin1("%c%c%s\0", sme.dest_addr_ton, sme.dest_addr_npi, sme.destination_addr)
-    return addr + U32.pack(sme.error_status_code)
+    address = _address(sme.dest_addr_ton, sme.dest_addr_npi, sme.destination_addr)
+    return address + U32.pack(sme.error_status_code)
 
 
 def _encode_submit_multi_resp(pdu: SubmitMultiResp) -> bytes:
@@ -274,9 +264,8 @@ def _encode_submit_multi_resp(pdu: SubmitMultiResp) -> bytes:
 def _encode_query_sm(pdu: QuerySm) -> bytes:
     _check(pdu.message_id, MESSAGE_ID)
     _check(pdu.source_addr, SOURCE_ADDR)
-    return _latin1(
-        "%s\0%c%c%s\0", pdu.message_id, pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr
-    )
+    source = _address(pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr)
+    return _latin1("%s\0", pdu.message_id) + source
 
 
 def _encode_query_sm_resp(pdu: QuerySmResp) -> bytes:
@@ -292,16 +281,10 @@ def _encode_cancel_sm(pdu: CancelSm) -> bytes:
     _check(pdu.message_id, MESSAGE_ID)
     _check(pdu.source_addr, SOURCE_ADDR)
     _check(pdu.destination_addr, DESTINATION_ADDR)
-    return _latin1(
-        "%s\0%s\0%c%c%s\0%c%c%s\0",
-        pdu.service_type,
-        pdu.message_id,
-        pdu.source_addr_ton,
-        pdu.source_addr_npi,
-        pdu.source_addr,
-        pdu.dest_addr_ton,
-        pdu.dest_addr_npi,
-        pdu.destination_addr,
+    return (
+        _latin1("%s\0%s\0", pdu.service_type, pdu.message_id)
+        + _address(pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr)
+        + _address(pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr)
     )
 
 
@@ -311,34 +294,35 @@ def _encode_replace_sm(pdu: ReplaceSm) -> bytes:
     _check_time(pdu.schedule_delivery_time, SCHEDULE_DELIVERY_TIME)
     _check_time(pdu.validity_period, VALIDITY_PERIOD)
     _check_short_message(pdu.short_message)
-    fields = _latin1(
-        "%s\0%c%c%s\0%s\0%s\0%c%c%c",
-        pdu.message_id,
-        pdu.source_addr_ton,
-        pdu.source_addr_npi,
-        pdu.source_addr,
-        pdu.schedule_delivery_time,
-        pdu.validity_period,
-        pdu.registered_delivery,
-        pdu.sm_default_msg_id,
-        len(pdu.short_message),
+    return (
+        _latin1("%s\0", pdu.message_id)
+        + _address(pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr)
+        + _latin1(
+            "%s\0%s\0%c%c%c",
+            pdu.schedule_delivery_time,
+            pdu.validity_period,
+            pdu.registered_delivery,
+            pdu.sm_default_msg_id,
+            len(pdu.short_message),
+        )
+        + pdu.short_message
     )
-    return fields + pdu.short_message
 
 
 def _encode_alert_notification(pdu: AlertNotification) -> bytes:
     _check(pdu.source_addr, WIDE_SOURCE_ADDR)
     _check(pdu.esme_addr, ESME_ADDR)
-    fields = _latin1(
-        "%c%c%s\0%c%c%s\0",
-        pdu.source_addr_ton,
-        pdu.source_addr_npi,
-        pdu.source_addr,
-        pdu.esme_addr_ton,
-        pdu.esme_addr_npi,
-        pdu.esme_addr,
+    return (
+        _address(pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr)
+        + _address(pdu.esme_addr_ton, pdu.esme_addr_npi, pdu.esme_addr)
+        + _tlv_bytes(pdu.tlvs)
     )
-    return fields + _tlv_bytes(pdu.tlvs)
+
+
+def _address(ton: int, npi: int, address: str) -> bytes:
+    """An address as the wire has it: ton and npi octets, then the C-string (checked by
+    the caller against its field's limit)."""
+    return _latin1("%c%c%s\0", ton, npi, address)
 
 
 def _latin1(template: str, *values: str | int) -> bytes:
