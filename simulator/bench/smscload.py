@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from simulator.bench.tally import percentiles_ms
+from simulator.smsc import mo_deliver_sm
 from smsgw.smpp.codec import Framer, decode, encode
 from smsgw.smpp.constants import ESM_DELIVERY_RECEIPT, ESM_UDHI, CommandStatus
 from smsgw.smpp.errors import SmppError
@@ -313,14 +314,7 @@ class SmscLoad:
                 connection = self._receiver()
                 if connection is None:
                     continue
-                pdu = DeliverSm(
-                    source_addr_ton=1,
-                    source_addr_npi=1,
-                    source_addr=msisdn,
-                    destination_addr=SHORT_NUMBER,
-                    data_coding=UCS2,
-                    short_message=pdu_text,
-                )
+                pdu = mo_deliver_sm(msisdn, SHORT_NUMBER, pdu_text, esm_class=0)
                 if await connection.deliver(pdu) == CommandStatus.ESME_ROK:
                     return
         if self._open.pop(msisdn, None) is not None:  # never taken: nothing will answer
