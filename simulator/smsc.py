@@ -537,19 +537,19 @@ class SimulatedSmsc:
         if (padded := self.injector.mo_payload_bytes(operator)) > 0:
             # the whole text, padded with UCS-2 spaces, in one message_payload
             payload = octets + " ".encode("utf-16-be") * max(0, (padded - len(octets)) // 2)
-            pdu = _mo_pdu(source, destination, b"", esm_class=0)
+            pdu = mo_deliver_sm(source, destination, b"", esm_class=0)
             set_bytes(pdu.tlvs, Tag.MESSAGE_PAYLOAD, payload)
             return [pdu]
         wanted = self.injector.mo_part_count(operator)
         if wanted < 2 and len(octets) <= _SINGLE_OCTETS:
-            return [_mo_pdu(source, destination, octets, esm_class=0)]
+            return [mo_deliver_sm(source, destination, octets, esm_class=0)]
         ref16 = self.injector.faults.mo_parts_ref16 and wanted >= 2
         # never fewer parts than the text needs, whatever the fault asks for
         needed = -(-len(octets) // (_PART_OCTETS - 2 if ref16 else _PART_OCTETS))
         bodies = _split_ucs2(octets, max(wanted, needed))
         reference = next(self._mo_references) % (0x10000 if ref16 else 0x100)
         parts = [
-            _mo_pdu(
+            mo_deliver_sm(
                 source,
                 destination,
                 concat_udh(reference, len(bodies), seqnum, ref16=ref16) + body,
@@ -591,7 +591,10 @@ class SimulatedSmsc:
         self.server.session_config = dataclasses.replace(current, window_size=window)
 
 
-def _mo_pdu(source: str, destination: str, short_message: bytes, *, esm_class: int) -> DeliverSm:
+def mo_deliver_sm(
+    source: str, destination: str, short_message: bytes, *, esm_class: int
+) -> DeliverSm:
+    """A mobile-originated message as this SMSC delivers it: international numbers, UCS-2."""
     return DeliverSm(
         source_addr_ton=1,
         source_addr_npi=1,

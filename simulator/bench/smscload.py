@@ -33,6 +33,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from simulator.bench.tally import percentiles_ms
+from simulator.smsc import mo_deliver_sm
 from smsgw.smpp.codec import Framer, decode, encode
 from smsgw.smpp.constants import ESM_DELIVERY_RECEIPT, ESM_UDHI, CommandStatus
 from smsgw.smpp.errors import SmppError
@@ -95,24 +97,6 @@ class Counts:
     retries: int = 0
     receipts: int = 0
     latencies: list[float] = field(default_factory=list)
-
-
-def percentiles_ms(samples: list[float]) -> dict[str, float | int | None]:
-    """p50/p99/max (nearest rank) of latencies in seconds, in milliseconds."""
-    if not samples:
-        return {"p50": None, "p99": None, "max": None, "samples": 0}
-    ordered = sorted(samples)
-
-    def rank(fraction: float) -> float:
-        index = min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))
-        return round(ordered[index] * 1000, 2)
-
-    return {
-        "p50": rank(0.50),
-        "p99": rank(0.99),
-        "max": round(ordered[-1] * 1000, 2),
-        "samples": len(ordered),
-    }
 
 
 # --- one ESME connection -------------------------------------------------------------------
@@ -330,14 +314,7 @@ class SmscLoad:
                 connection = self._receiver()
                 if connection is None:
                     continue
-                pdu = DeliverSm(
-                    source_addr_ton=1,
-                    source_addr_npi=1,
-                    source_addr=msisdn,
-                    destination_addr=SHORT_NUMBER,
-                    data_coding=UCS2,
-                    short_message=pdu_text,
-                )
+                pdu = mo_deliver_sm(msisdn, SHORT_NUMBER, pdu_text, esm_class=0)
                 if await connection.deliver(pdu) == CommandStatus.ESME_ROK:
                     return
         if self._open.pop(msisdn, None) is not None:  # never taken: nothing will answer
@@ -393,7 +370,7 @@ class SmscLoad:
             "mo_per_s": round(self._in_window["sent"] / plan.duration, 1),
             "replies": self._in_window["answered"],
             "replies_per_s": round(self._in_window["answered"] / plan.duration, 1),
-            "latency_ms": percentiles_ms(counts.latencies),
+            "latency_ms": percentiles_ms(counts.latencies, ranks=(50, 99)),
             "lost": len(self._open),
             "lost_examples": [
                 {"msisdn": msisdn, "age_s": round(now - at, 3)}

@@ -25,20 +25,21 @@ class Progress:
     p99_ms: float | None  # of the first replies since the previous report
 
 
-def percentiles_ms(samples: list[float]) -> dict[str, float | int | None]:
-    """p50/p95/p99/max (nearest rank) of latencies in seconds, in milliseconds."""
+def percentiles_ms(
+    samples: list[float], ranks: tuple[int, ...] = (50, 95, 99)
+) -> dict[str, float | int | None]:
+    """The given percentiles (nearest rank, p50/p95/p99 unless told) and the maximum of
+    latencies in seconds, in milliseconds, with the number of samples."""
     if not samples:
-        return {"p50": None, "p95": None, "p99": None, "max": None, "samples": 0}
+        return {**{f"p{rank}": None for rank in ranks}, "max": None, "samples": 0}
     ordered = sorted(samples)
 
-    def rank(fraction: float) -> float:
-        index = min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))
+    def at(rank: int) -> float:
+        index = min(len(ordered) - 1, max(0, math.ceil(rank / 100 * len(ordered)) - 1))
         return round(ordered[index] * 1000, 2)
 
     return {
-        "p50": rank(0.50),
-        "p95": rank(0.95),
-        "p99": rank(0.99),
+        **{f"p{rank}": at(rank) for rank in ranks},
         "max": round(ordered[-1] * 1000, 2),
         "samples": len(ordered),
     }

@@ -4,31 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 
+from smsgw.commands import model
 from smsgw.commands.errors import BadHoursError, ParseError
 from smsgw.commands.examples import extend_example, pay_example, stop_example
 from smsgw.commands.grammar import Draft
-from smsgw.commands.model import (
-    Command,
-    Confirm,
-    Decline,
-    Extend,
-    Help,
-    Pay,
-    SetLanguage,
-    Status,
-    Stop,
-)
 from smsgw.commands.settings import ParseSettings
 
-_NO_FIELDS: dict[str, Command] = {
-    "status": Status(),
-    "confirm": Confirm(),
-    "decline": Decline(),
-    "help": Help(),
+# The commands without fields, by the draft kind the grammar names them with.
+_NO_FIELDS: dict[str, model.Command] = {
+    command.name: command
+    for command in (model.Status(), model.Confirm(), model.Decline(), model.Help())
 }
 
 
-def finish(draft: Draft, settings: ParseSettings) -> Command | ParseError:
+def finish(draft: Draft, settings: ParseSettings) -> model.Command | ParseError:
     if draft.kind in _NO_FIELDS:
         return _NO_FIELDS[draft.kind]
     if draft.kind == "pay":
@@ -38,7 +27,7 @@ def finish(draft: Draft, settings: ParseSettings) -> Command | ParseError:
     if draft.kind == "stop":
         return _finish_stop(draft, settings)
     if draft.kind == "language" and draft.language is not None:
-        return SetLanguage(draft.language)
+        return model.SetLanguage(draft.language)
     raise ValueError(f"the grammar produced an unknown draft: {draft!r}")
 
 
@@ -58,7 +47,7 @@ def plate_value(text: str | None, settings: ParseSettings) -> str | None:
     return checked if isinstance(checked, str) else None
 
 
-def _finish_pay(draft: Draft, settings: ParseSettings) -> Pay | ParseError:
+def _finish_pay(draft: Draft, settings: ParseSettings) -> model.Pay | ParseError:
     zone = draft.zone or ""
     plate = settings.plates.check(draft.plate or "")
     hours = 1 if draft.hours is None else hours_value(draft.hours, settings)
@@ -68,10 +57,10 @@ def _finish_pay(draft: Draft, settings: ParseSettings) -> Pay | ParseError:
         return BadHoursError(
             example=pay_example(settings, zone, plate), max_hours=settings.max_hours
         )
-    return Pay(zone=zone, plate=plate, hours=hours)
+    return model.Pay(zone=zone, plate=plate, hours=hours)
 
 
-def _finish_extend(draft: Draft, settings: ParseSettings) -> Extend | ParseError:
+def _finish_extend(draft: Draft, settings: ParseSettings) -> model.Extend | ParseError:
     hours = hours_value(draft.hours, settings)
     plate = None if draft.plate is None else settings.plates.check(draft.plate)
     if plate is not None and not isinstance(plate, str):
@@ -79,13 +68,13 @@ def _finish_extend(draft: Draft, settings: ParseSettings) -> Extend | ParseError
         return dataclasses.replace(plate, example=example)
     if hours is None:
         return BadHoursError(example=extend_example(None, plate), max_hours=settings.max_hours)
-    return Extend(hours=hours, plate=plate)
+    return model.Extend(hours=hours, plate=plate)
 
 
-def _finish_stop(draft: Draft, settings: ParseSettings) -> Stop | ParseError:
+def _finish_stop(draft: Draft, settings: ParseSettings) -> model.Stop | ParseError:
     if draft.plate is None:
-        return Stop()
+        return model.Stop()
     plate = settings.plates.check(draft.plate)
     if not isinstance(plate, str):
         return dataclasses.replace(plate, example=stop_example(settings.plates.example))
-    return Stop(plate=plate)
+    return model.Stop(plate=plate)

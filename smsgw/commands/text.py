@@ -2,39 +2,29 @@
 
 from __future__ import annotations
 
-from smsgw.commands.model import (
-    Command,
-    Confirm,
-    Decline,
-    Extend,
-    Help,
-    Pay,
-    SetLanguage,
-    Status,
-    Stop,
-)
+from smsgw.commands import model
 
 SEPARATOR = "*"
 
 
-def format_command(command: Command) -> str:
+def format_command(command: model.Command) -> str:
     """The canonical text of `command`; parsing it gives `command` back."""
     match command:
-        case Pay(zone=zone, plate=plate, hours=hours):
+        case model.Pay(zone=zone, plate=plate, hours=hours):
             return _joined(zone, plate, str(hours))
-        case Extend(hours=hours, plate=plate):
+        case model.Extend(hours=hours, plate=plate):
             return _joined("X", str(hours), plate)
-        case Stop(plate=plate):
+        case model.Stop(plate=plate):
             return _joined("S", plate)
-        case Status():
+        case model.Status():
             return "I"
-        case Confirm():
+        case model.Confirm():
             return "1"
-        case Decline():
+        case model.Decline():
             return "0"
-        case SetLanguage(language=language):
+        case model.SetLanguage(language=language):
             return _joined("LANG", language.value.upper())
-        case Help():
+        case model.Help():
             return "?"
 
 

@@ -267,15 +267,8 @@ def session_paid(
     *, transaction_id: str, session_id: str, phone: str, zone: str, amount: Money, at: datetime
 ) -> Transaction:
     """A new session is paid from the parking account."""
-    return _move(
-        transaction_id,
-        TransactionKind.SESSION_PAID,
-        session_id,
-        source=Account.phone(phone, amount.currency),
-        target=Account.revenue(zone, amount.currency),
-        amount=amount,
-        at=at,
-    )
+    kind = TransactionKind.SESSION_PAID
+    return session_movement(kind, transaction_id, session_id, phone, zone, amount, at)
 
 
 def session_extended(
@@ -283,29 +276,35 @@ def session_extended(
 ) -> Transaction:
     """Extra hours of a running session, paid from the parking account. A session may be
     extended many times, so the reference is the extension's own id, not the session's."""
-    return _move(
-        transaction_id,
-        TransactionKind.SESSION_EXTENDED,
-        extension_id,
-        source=Account.phone(phone, amount.currency),
-        target=Account.revenue(zone, amount.currency),
-        amount=amount,
-        at=at,
-    )
+    kind = TransactionKind.SESSION_EXTENDED
+    return session_movement(kind, transaction_id, extension_id, phone, zone, amount, at)
 
 
 def session_refund(
     *, transaction_id: str, session_id: str, phone: str, zone: str, amount: Money, at: datetime
 ) -> Transaction:
     """The unused part of a stopped session goes back to the parking account."""
+    kind = TransactionKind.SESSION_REFUND
+    return session_movement(kind, transaction_id, session_id, phone, zone, amount, at)
+
+
+def session_movement(
+    kind: TransactionKind,
+    transaction_id: str,
+    reference: str,
+    phone: str,
+    zone: str,
+    amount: Money,
+    at: datetime,
+) -> Transaction:
+    """A session's money: paying or extending moves `amount` from the phone's parking
+    account to the zone's revenue, a refund moves it back."""
+    account = Account.phone(phone, amount.currency)
+    revenue = Account.revenue(zone, amount.currency)
+    if kind is TransactionKind.SESSION_REFUND:
+        account, revenue = revenue, account
     return _move(
-        transaction_id,
-        TransactionKind.SESSION_REFUND,
-        session_id,
-        source=Account.revenue(zone, amount.currency),
-        target=Account.phone(phone, amount.currency),
-        amount=amount,
-        at=at,
+        transaction_id, kind, reference, source=account, target=revenue, amount=amount, at=at
     )
 
 

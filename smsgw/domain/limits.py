@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from types import MappingProxyType
+from typing import TypeVar
 
 from smsgw.domain import errors
 from smsgw.domain.charges import Charge, reserves_limits
 from smsgw.domain.money import Money
-from smsgw.domain.operators import OperatorPolicy
+from smsgw.domain.operators import OperatorLimits, OperatorPolicy
 
 
 class LimitKind(StrEnum):
@@ -115,6 +116,9 @@ def ensure_within_limits(
         raise broken.to_error()
 
 
+_Check = Callable[[OperatorPolicy, Money, Usage, "Money | None"], "LimitBroken | None"]
+
+
 def _minimum(
     policy: OperatorPolicy, amount: Money, usage: Usage, phone_balance: Money | None
 ) -> LimitBroken | None:
@@ -133,42 +137,52 @@ def _max_per_payment(
     return None
 
 
-def _per_day_amount(
-    policy: OperatorPolicy, amount: Money, usage: Usage, phone_balance: Money | None
-) -> LimitBroken | None:
-    limit = policy.limits.per_day_amount
-    if limit is not None and usage.day_amount + amount > limit:
-        return LimitBroken(LimitKind.PER_DAY_AMOUNT, policy.name, limit, amount, usage.day_amount)
-    return None
+# Day and month limits, on amount and on count, are the one rule "what the period has
+# used plus this payment must stay within the limit"; only the figures differ.
+_Figure = TypeVar("_Figure", Money, int)
 
 
-def _per_day_count(
-    policy: OperatorPolicy, amount: Money, usage: Usage, phone_balance: Money | None
-) -> LimitBroken | None:
-    limit = policy.limits.per_day_count
-    if limit is not None and usage.day_count + 1 > limit:
-        return LimitBroken(LimitKind.PER_DAY_COUNT, policy.name, limit, amount, usage.day_count)
-    return None
+def _period_limit(
+    kind: LimitKind,
+    limit_of: Callable[[OperatorLimits], _Figure | None],
+    used_of: Callable[[Usage], _Figure],
+    this_payment: Callable[[Money], _Figure],
+) -> _Check:
+    def check(
+        policy: OperatorPolicy, amount: Money, usage: Usage, phone_balance: Money | None
+    ) -> LimitBroken | None:
+        limit = limit_of(policy.limits)
+        used = used_of(usage)
+        if limit is not None and used + this_payment(amount) > limit:
+            return LimitBroken(kind, policy.name, limit, amount, used)
+        return None
+
+    return check
 
 
-def _per_month_amount(
-    policy: OperatorPolicy, amount: Money, usage: Usage, phone_balance: Money | None
-) -> LimitBroken | None:
-    limit = policy.limits.per_month_amount
-    if limit is not None and usage.month_amount + amount > limit:
-        return LimitBroken(
-            LimitKind.PER_MONTH_AMOUNT, policy.name, limit, amount, usage.month_amount
-        )
-    return None
+def _as_amount(amount: Money) -> Money:
+    return amount
 
 
-def _per_month_count(
-    policy: OperatorPolicy, amount: Money, usage: Usage, phone_balance: Money | None
-) -> LimitBroken | None:
-    limit = policy.limits.per_month_count
-    if limit is not None and usage.month_count + 1 > limit:
-        return LimitBroken(LimitKind.PER_MONTH_COUNT, policy.name, limit, amount, usage.month_count)
-    return None
+def _as_one(amount: Money) -> int:
+    return 1
+
+
+_per_day_amount = _period_limit(
+    LimitKind.PER_DAY_AMOUNT, lambda lim: lim.per_day_amount, lambda use: use.day_amount, _as_amount
+)
+_per_day_count = _period_limit(
+    LimitKind.PER_DAY_COUNT, lambda lim: lim.per_day_count, lambda use: use.day_count, _as_one
+)
+_per_month_amount = _period_limit(
+    LimitKind.PER_MONTH_AMOUNT,
+    lambda lim: lim.per_month_amount,
+    lambda use: use.month_amount,
+    _as_amount,
+)
+_per_month_count = _period_limit(
+    LimitKind.PER_MONTH_COUNT, lambda lim: lim.per_month_count, lambda use: use.month_count, _as_one
+)
 
 
 def _must_remain(
@@ -180,7 +194,6 @@ def _must_remain(
     return None
 
 
-_Check = Callable[[OperatorPolicy, Money, Usage, "Money | None"], "LimitBroken | None"]
 _CHECKS: tuple[_Check, ...] = (
     _minimum,
     _max_per_payment,

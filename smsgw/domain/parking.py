@@ -24,7 +24,7 @@ Choices made here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -37,6 +37,7 @@ from smsgw.domain.billing import end_for, extension_price, price, refund_for_sto
 from smsgw.domain.errors import (
     AmbiguousExtendError,
     AmbiguousStopError,
+    DomainError,
     ExtensionTooLongError,
     InvalidTransitionError,
     NoSessionToExtendError,
@@ -257,14 +258,11 @@ def session_to_extend(
     sessions: Iterable[ParkingSession], plate: str | None, hours: int, now: datetime
 ) -> ParkingSession:
     """The phone's running session `X` means: PLATE's, or the only one."""
-    running = running_sessions(sessions, now)
-    chosen = _choose(running, plate)
-    if chosen is not None:
-        return chosen
-    if plate is not None or not running:
-        raise NoSessionToExtendError()
-    plates = [session.plate for session in running]
-    raise AmbiguousExtendError(plates=plates, example=extend_example(plates[0], hours))
+
+    def ambiguous(plates: list[str]) -> DomainError:
+        return AmbiguousExtendError(plates=plates, example=extend_example(plates[0], hours))
+
+    return _meant_session(sessions, plate, now, NoSessionToExtendError, ambiguous)
 
 
 def plan_extension(
@@ -322,14 +320,29 @@ def session_to_stop(
     sessions: Iterable[ParkingSession], plate: str | None, now: datetime
 ) -> ParkingSession:
     """The phone's running session `S` means: PLATE's, or the only one."""
+
+    def ambiguous(plates: list[str]) -> DomainError:
+        return AmbiguousStopError(plates=plates, example=stop_example(plates[0]))
+
+    return _meant_session(sessions, plate, now, NoSessionToStopError, ambiguous)
+
+
+def _meant_session(
+    sessions: Iterable[ParkingSession],
+    plate: str | None,
+    now: datetime,
+    no_session: Callable[[], DomainError],
+    ambiguous: Callable[[list[str]], DomainError],
+) -> ParkingSession:
+    """The running session with `plate`, or without a plate the only running one; a
+    missing one raises `no_session()`, several without a plate `ambiguous(their plates)`."""
     running = running_sessions(sessions, now)
     chosen = _choose(running, plate)
     if chosen is not None:
         return chosen
     if plate is not None or not running:
-        raise NoSessionToStopError()
-    plates = [session.plate for session in running]
-    raise AmbiguousStopError(plates=plates, example=stop_example(plates[0]))
+        raise no_session()
+    raise ambiguous([session.plate for session in running])
 
 
 def plan_stop(session: ParkingSession, zone: Zone, now: datetime) -> StopPlan:
@@ -387,45 +400,36 @@ def end_due_at(session: ParkingSession) -> datetime:
 
 def activation_transaction(session: ParkingSession, at: datetime) -> ledger.Transaction | None:
     """An activated session's price from the parking account to the zone's revenue."""
-    if not session.prepaid.is_positive:
-        return None
-    return ledger.session_paid(
-        transaction_id=f"session_paid:{session.id}",
-        session_id=session.id,
-        phone=session.phone,
-        zone=session.zone,
-        amount=session.prepaid,
-        at=at,
-    )
+    kind = ledger.TransactionKind.SESSION_PAID
+    return _session_transaction(kind, session, session.id, session.prepaid, at)
 
 
 def extension_transaction(
     session: ParkingSession, plan: ExtensionPlan, *, extension_id: str, at: datetime
 ) -> ledger.Transaction | None:
     """An extension's price from the parking account to the zone's revenue."""
-    if not plan.price.is_positive:
-        return None
-    return ledger.session_extended(
-        transaction_id=f"session_extended:{extension_id}",
-        extension_id=extension_id,
-        phone=session.phone,
-        zone=session.zone,
-        amount=plan.price,
-        at=at,
-    )
+    kind = ledger.TransactionKind.SESSION_EXTENDED
+    return _session_transaction(kind, session, extension_id, plan.price, at)
 
 
 def refund_transaction(session: ParkingSession, plan: StopPlan) -> ledger.Transaction | None:
     """A stop's unused money back to the parking account."""
-    if not plan.refund.is_positive:
+    kind = ledger.TransactionKind.SESSION_REFUND
+    return _session_transaction(kind, session, session.id, plan.refund, plan.stopped_at)
+
+
+def _session_transaction(
+    kind: ledger.TransactionKind,
+    session: ParkingSession,
+    reference: str,
+    amount: Money,
+    at: datetime,
+) -> ledger.Transaction | None:
+    """The movement named `<kind>:<reference>`, or None when there is no money to move."""
+    if not amount.is_positive:
         return None
-    return ledger.session_refund(
-        transaction_id=f"session_refund:{session.id}",
-        session_id=session.id,
-        phone=session.phone,
-        zone=session.zone,
-        amount=plan.refund,
-        at=plan.stopped_at,
+    return ledger.session_movement(
+        kind, f"{kind}:{reference}", reference, session.phone, session.zone, amount, at
     )
 
 

@@ -168,7 +168,9 @@ async def _usage(unit: Unit, policy: OperatorPolicy, now: datetime) -> Usage:
     )
 
 
-def purpose_for(
+async def request_session_charge(
+    unit: Unit,
+    policy: OperatorPolicy,
     action: str,
     *,
     session_id: str,
@@ -176,10 +178,11 @@ def purpose_for(
     plate: str,
     hours: int,
     funding: Funding,
-    policy: OperatorPolicy,
-    language: str = "",
-) -> ChargePurpose:
-    return ChargePurpose(
+) -> str:
+    """Open the charge for what the parking account lacks to pay `hours` of a session
+    (new or extended); the session changes when the charge is confirmed. Returns the
+    handler's outcome word."""
+    purpose = ChargePurpose(
         action=action,
         session_id=session_id,
         zone=zone,
@@ -188,8 +191,10 @@ def purpose_for(
         price=funding.price,
         excess=funding.min_charge_excess,
         confirmation=policy.confirmation,
-        language=language,
+        language=unit.language.value,
     )
+    await open_charge(unit, policy, funding.to_charge, purpose)
+    return "charge_requested"
 
 
 async def open_charge(

@@ -124,14 +124,8 @@ async def _remind(unit: Unit, job: Job) -> None:
     if unit.now < due:  # the session was extended since: remind for the new end
         await schedule_session_jobs(unit, session)
         return
-    zone = unit.deployment.zones.get(session.zone)
-    await unit.reply_once(
-        job_reply_id(job, session.end),
-        "session.reminder",
-        plate=session.plate,
-        zone=session.zone,
-        end=local_time(session.end, zone),
-        example=extend_example(session.plate),
+    await _reply_about_end(
+        unit, job, session, "session.reminder", example=extend_example(session.plate)
     )
 
 
@@ -148,13 +142,22 @@ async def _end(unit: Unit, job: Job) -> None:
     if session.state is not SessionState.EXPIRED:
         return  # stopped: the stop reply said it all
     # also when another payment for the plate closed it first: the driver still hears
+    await _reply_about_end(unit, job, session, "session.ended")
+
+
+async def _reply_about_end(
+    unit: Unit, job: Job, session: ParkingSession, key: str, **facts: object
+) -> None:
+    """Text the driver once per job and session end (a job run again after a crash does
+    not text twice) about the session's end, in the zone's local time."""
     zone = unit.deployment.zones.get(session.zone)
     await unit.reply_once(
         job_reply_id(job, session.end),
-        "session.ended",
+        key,
         plate=session.plate,
         zone=session.zone,
         end=local_time(session.end, zone),
+        **facts,
     )
 
 

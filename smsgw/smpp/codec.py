@@ -30,12 +30,8 @@ from smsgw.smpp.errors import (
 )
 from smsgw.smpp.pdu import (
     BODY_OMITTED_ON_ERROR,
-    CancelSmResp,
-    EnquireLinkResp,
-    GenericNack,
     Pdu,
-    ReplaceSmResp,
-    UnbindResp,
+    _NoBody,
 )
 
 DEFAULT_MAX_PDU_SIZE: Final = 64 * 1024
@@ -61,16 +57,15 @@ def encode(pdu: Pdu) -> bytes:
     return frame
 
 
-# Responses that are a header and nothing more, whatever their status.
-_BODYLESS: Final = frozenset(
-    {GenericNack, UnbindResp, EnquireLinkResp, CancelSmResp, ReplaceSmResp}
-)
-
-
 def _needs_body(pdu: Pdu) -> bool:
-    """A response whose body 3.4 requires even on error (requests always have theirs)."""
+    """A response whose body 3.4 requires even on error (requests always have theirs;
+    a response that is a header and nothing more has none to keep)."""
     kind = type(pdu)
-    return pdu.command_id & 0x80000000 != 0 and kind not in BODY_OMITTED_ON_ERROR | _BODYLESS
+    return (
+        pdu.command_id & 0x80000000 != 0
+        and kind not in BODY_OMITTED_ON_ERROR
+        and not issubclass(kind, _NoBody)
+    )
 
 
 def decode(frame: bytes) -> Pdu:

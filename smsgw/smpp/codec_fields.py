@@ -5,14 +5,26 @@ messages and TLVs."""
 from __future__ import annotations
 
 import struct
-from typing import Final, NoReturn, TypeVar
+from typing import Final, NamedTuple, NoReturn, TypeVar
 
 from smsgw.smpp.constants import (
     SHORT_MESSAGE_MAX,
 )
 from smsgw.smpp.errors import (
+    BindFailed,
     InvalidCommandLength,
+    InvalidDestinationAddress,
+    InvalidDistributionListName,
+    InvalidMessageId,
     InvalidMessageLength,
+    InvalidParameterLength,
+    InvalidPassword,
+    InvalidScheduledDeliveryTime,
+    InvalidServiceType,
+    InvalidSourceAddress,
+    InvalidSystemId,
+    InvalidSystemType,
+    InvalidValidityPeriod,
     SmppError,
 )
 from smsgw.smpp.pdu import (
@@ -41,27 +53,61 @@ NUMBER_OF_DESTS_MAX: Final = 254
 P = TypeVar("P", bound=Pdu)
 
 
+class CString(NamedTuple):
+    """A C-octet string field: its size with the NUL, the error (its command_status)
+    that reading or writing a bad value raises, and its name in the specification.
+    The decoders and the encoders check a field against the same one."""
+
+    limit: int
+    error: type[SmppError]
+    name: str
+
+
+SYSTEM_ID: Final = CString(SYSTEM_ID_MAX, InvalidSystemId, "system_id")
+PASSWORD: Final = CString(PASSWORD_MAX, InvalidPassword, "password")
+SYSTEM_TYPE: Final = CString(SYSTEM_TYPE_MAX, InvalidSystemType, "system_type")
+ADDRESS_RANGE: Final = CString(ADDRESS_RANGE_MAX, BindFailed, "address_range")
+SERVICE_TYPE: Final = CString(SERVICE_TYPE_MAX, InvalidServiceType, "service_type")
+SOURCE_ADDR: Final = CString(ADDR_MAX, InvalidSourceAddress, "source_addr")
+DESTINATION_ADDR: Final = CString(ADDR_MAX, InvalidDestinationAddress, "destination_addr")
+DL_NAME: Final = CString(ADDR_MAX, InvalidDistributionListName, "dl_name")
+MESSAGE_ID: Final = CString(MESSAGE_ID_MAX, InvalidMessageId, "message_id")
+# data_sm and alert_notification carry addresses of up to 64 characters.
+WIDE_SOURCE_ADDR: Final = CString(DATA_SM_ADDR_MAX, InvalidSourceAddress, "source_addr")
+WIDE_DESTINATION_ADDR: Final = CString(
+    DATA_SM_ADDR_MAX, InvalidDestinationAddress, "destination_addr"
+)
+ESME_ADDR: Final = CString(DATA_SM_ADDR_MAX, InvalidParameterLength, "esme_addr")
+# Times are empty or exactly TIME_LENGTH characters.
+SCHEDULE_DELIVERY_TIME: Final = CString(
+    TIME_LENGTH + 1, InvalidScheduledDeliveryTime, "schedule_delivery_time"
+)
+VALIDITY_PERIOD: Final = CString(TIME_LENGTH + 1, InvalidValidityPeriod, "validity_period")
+FINAL_DATE: Final = CString(TIME_LENGTH + 1, InvalidParameterLength, "final_date")
+
+
 # --- decoding helpers -----------------------------------------------------------------
 
 
-def cstring(text: str, pos: int, limit: int, error: type[SmppError], name: str) -> tuple[str, int]:
-    """The C-string at `pos` (at most `limit` octets with its NUL) and the next offset."""
-    end = text.find("\0", pos, pos + limit)
+def cstring(text: str, pos: int, field: CString) -> tuple[str, int]:
+    """The C-string at `pos` (at most `field.limit` octets with its NUL) and the next offset."""
+    end = text.find("\0", pos, pos + field.limit)
     if end < 0:
-        missing_nul(text, pos, limit, error, name)
+        missing_nul(text, pos, field)
     return text[pos:end], end + 1
 
 
-def missing_nul(text: str, pos: int, limit: int, error: type[SmppError], name: str) -> NoReturn:
+def missing_nul(text: str, pos: int, field: CString) -> NoReturn:
+    limit, error, name = field
     if len(text) - pos >= limit:
         raise error(f"{name} has no NUL within its {limit} octets")
     raise InvalidCommandLength(f"body ends inside {name}: no NUL terminator")
 
 
-def time_field(text: str, pos: int, error: type[SmppError], name: str) -> tuple[str, int]:
-    value, pos = cstring(text, pos, TIME_LENGTH + 1, error, name)
+def time_field(text: str, pos: int, field: CString) -> tuple[str, int]:
+    value, pos = cstring(text, pos, field)
     if value and len(value) != TIME_LENGTH:
-        raise error(f"{name} {value!r} is neither empty nor {TIME_LENGTH} characters")
+        raise field.error(f"{field.name} {value!r} is neither empty nor {TIME_LENGTH} characters")
     return value, pos
 
 

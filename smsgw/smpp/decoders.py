@@ -9,16 +9,25 @@ from collections.abc import Callable
 from typing import Final, NoReturn
 
 from smsgw.smpp.codec_fields import (
-    ADDR_MAX,
-    ADDRESS_RANGE_MAX,
-    DATA_SM_ADDR_MAX,
+    ADDRESS_RANGE,
+    DESTINATION_ADDR,
+    DL_NAME,
+    ESME_ADDR,
+    FINAL_DATE,
+    MESSAGE_ID,
     MESSAGE_ID_MAX,
     NUMBER_OF_DESTS_MAX,
-    PASSWORD_MAX,
-    SERVICE_TYPE_MAX,
-    SYSTEM_ID_MAX,
-    SYSTEM_TYPE_MAX,
+    PASSWORD,
+    SCHEDULE_DELIVERY_TIME,
+    SERVICE_TYPE,
+    SOURCE_ADDR,
+    SYSTEM_ID,
+    SYSTEM_TYPE,
     U32,
+    VALIDITY_PERIOD,
+    WIDE_DESTINATION_ADDR,
+    WIDE_SOURCE_ADDR,
+    CString,
     P,
     cstring,
     missing_nul,
@@ -32,59 +41,30 @@ from smsgw.smpp.constants import (
     SHORT_MESSAGE_MAX,
 )
 from smsgw.smpp.errors import (
-    BindFailed,
-    InvalidDestinationAddress,
     InvalidDestinationFlag,
-    InvalidDistributionListName,
-    InvalidMessageId,
     InvalidMessageLength,
     InvalidNumberOfDestinations,
-    InvalidParameterLength,
-    InvalidPassword,
-    InvalidScheduledDeliveryTime,
-    InvalidServiceType,
-    InvalidSourceAddress,
-    InvalidSystemId,
-    InvalidSystemType,
-    InvalidValidityPeriod,
 )
 from smsgw.smpp.pdu import (
-    PDU_CLASSES,
     AlertNotification,
-    BindReceiver,
-    BindReceiverResp,
-    BindTransceiver,
-    BindTransceiverResp,
-    BindTransmitter,
-    BindTransmitterResp,
     CancelSm,
-    CancelSmResp,
     DataSm,
-    DataSmResp,
-    DeliverSm,
-    DeliverSmResp,
     DistributionList,
-    EnquireLink,
-    EnquireLinkResp,
-    GenericNack,
     Outbind,
     Pdu,
     QuerySm,
     QuerySmResp,
     ReplaceSm,
-    ReplaceSmResp,
     SmeAddress,
     SubmitMulti,
     SubmitMultiResp,
-    SubmitSm,
-    SubmitSmResp,
-    Unbind,
-    UnbindResp,
     UnsuccessSme,
     _Bind,
     _BindResp,
     _MessageIdResp,
+    _NoBody,
     _ShortMessage,
+    per_pdu_class,
 )
 from smsgw.smpp.tlv import decode_tlvs
 
@@ -170,31 +150,33 @@ def _decode_short_message_checked(
 ) -> _ShortMessage:
     """Field by field: slower than the regex, and raises the error that names the fault."""
     text = frame.decode("latin-1")
-    service_type, pos = cstring(text, 16, SERVICE_TYPE_MAX, InvalidServiceType, "service_type")
-    source_ton, source_npi = frame[pos], frame[pos + 1]
-    source_addr, pos = cstring(text, pos + 2, ADDR_MAX, InvalidSourceAddress, "source_addr")
-    dest_ton, dest_npi = frame[pos], frame[pos + 1]
-    destination_addr, pos = cstring(
-        text, pos + 2, ADDR_MAX, InvalidDestinationAddress, "destination_addr"
-    )
+    service_type, pos = cstring(text, 16, SERVICE_TYPE)
+    source, pos = _address(text, frame, pos, SOURCE_ADDR)
+    dest, pos = _address(text, frame, pos, DESTINATION_ADDR)
+    fields = (service_type, *source, *dest, *_message_and_tlvs(text, frame, pos))
+    return cls(sequence, status, *fields)
+
+
+def _address(text: str, frame: bytes, pos: int, field: CString) -> tuple[tuple[int, int, str], int]:
+    """An address at `pos` (its ton and npi octets, then the C-string) and where it ends."""
+    address, end = cstring(text, pos + 2, field)
+    return (frame[pos], frame[pos + 1], address), end
+
+
+_MessageAndTlvs = tuple[int, int, int, str, str, int, int, int, int, bytes, dict[int, bytes]]
+
+
+def _message_and_tlvs(text: str, frame: bytes, pos: int) -> _MessageAndTlvs:
+    """submit_sm's, deliver_sm's and submit_multi's fields from esm_class to the end:
+    esm_class, protocol_id, priority_flag, the two times, registered_delivery,
+    replace_if_present_flag, data_coding, sm_default_msg_id, short_message, the TLVs."""
     esm_class, protocol_id, priority_flag = frame[pos], frame[pos + 1], frame[pos + 2]
-    schedule, pos = time_field(
-        text, pos + 3, InvalidScheduledDeliveryTime, "schedule_delivery_time"
-    )
-    validity, pos = time_field(text, pos, InvalidValidityPeriod, "validity_period")
+    schedule, pos = time_field(text, pos + 3, SCHEDULE_DELIVERY_TIME)
+    validity, pos = time_field(text, pos, VALIDITY_PERIOD)
     registered_delivery, replace_flag = frame[pos], frame[pos + 1]
     data_coding, default_msg_id = frame[pos + 2], frame[pos + 3]
     short_message, pos = short_message_field(frame, pos + 4)
-    return cls(
-        sequence,
-        status,
-        service_type,
-        source_ton,
-        source_npi,
-        source_addr,
-        dest_ton,
-        dest_npi,
-        destination_addr,
+    return (
         esm_class,
         protocol_id,
         priority_flag,
@@ -218,7 +200,7 @@ def _decode_message_id_resp(
         return cls(sequence, status)
     end = frame.find(0, 16, 16 + MESSAGE_ID_MAX)
     if end < 0:
-        missing_nul(frame.decode("latin-1"), 16, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
+        missing_nul(frame.decode("latin-1"), 16, MESSAGE_ID)
     message_id = frame[16:end].decode("latin-1")
     end += 1
     return cls(sequence, status, message_id, decode_tlvs(frame, end) if end < len(frame) else {})
@@ -226,11 +208,11 @@ def _decode_message_id_resp(
 
 def _decode_bind(cls: type[_Bind], frame: bytes, status: int, sequence: int) -> _Bind:
     text = frame.decode("latin-1")
-    system_id, pos = cstring(text, 16, SYSTEM_ID_MAX, InvalidSystemId, "system_id")
-    password, pos = cstring(text, pos, PASSWORD_MAX, InvalidPassword, "password")
-    system_type, pos = cstring(text, pos, SYSTEM_TYPE_MAX, InvalidSystemType, "system_type")
+    system_id, pos = cstring(text, 16, SYSTEM_ID)
+    password, pos = cstring(text, pos, PASSWORD)
+    system_type, pos = cstring(text, pos, SYSTEM_TYPE)
     interface_version, addr_ton, addr_npi = frame[pos], frame[pos + 1], frame[pos + 2]
-    address_range, pos = cstring(text, pos + 3, ADDRESS_RANGE_MAX, BindFailed, "address_range")
+    address_range, pos = cstring(text, pos + 3, ADDRESS_RANGE)
     no_trailing(frame, pos)
     return cls(
         sequence,
@@ -249,42 +231,35 @@ def _decode_bind_resp(cls: type[_BindResp], frame: bytes, status: int, sequence:
     if status and len(frame) == HEADER_LENGTH:
         return cls(sequence, status)
     text = frame.decode("latin-1")
-    system_id, pos = cstring(text, 16, SYSTEM_ID_MAX, InvalidSystemId, "system_id")
+    system_id, pos = cstring(text, 16, SYSTEM_ID)
     return cls(sequence, status, system_id, tlvs_field(frame, pos))
 
 
 def _decode_outbind(cls: type[Outbind], frame: bytes, status: int, sequence: int) -> Outbind:
     text = frame.decode("latin-1")
-    system_id, pos = cstring(text, 16, SYSTEM_ID_MAX, InvalidSystemId, "system_id")
-    password, pos = cstring(text, pos, PASSWORD_MAX, InvalidPassword, "password")
+    system_id, pos = cstring(text, 16, SYSTEM_ID)
+    password, pos = cstring(text, pos, PASSWORD)
     no_trailing(frame, pos)
     return cls(sequence, status, system_id, password)
 
 
 def _decode_data_sm(cls: type[DataSm], frame: bytes, status: int, sequence: int) -> DataSm:
     text = frame.decode("latin-1")
-    service_type, pos = cstring(text, 16, SERVICE_TYPE_MAX, InvalidServiceType, "service_type")
-    source_ton, source_npi = frame[pos], frame[pos + 1]
-    source_addr, pos = cstring(text, pos + 2, DATA_SM_ADDR_MAX, InvalidSourceAddress, "source_addr")
-    dest_ton, dest_npi = frame[pos], frame[pos + 1]
-    destination_addr, pos = cstring(
-        text, pos + 2, DATA_SM_ADDR_MAX, InvalidDestinationAddress, "destination_addr"
-    )
+    service_type, pos = cstring(text, 16, SERVICE_TYPE)
+    source, pos = _address(text, frame, pos, WIDE_SOURCE_ADDR)
+    dest, pos = _address(text, frame, pos, WIDE_DESTINATION_ADDR)
     esm_class, registered_delivery, data_coding = frame[pos], frame[pos + 1], frame[pos + 2]
+    tlvs = tlvs_field(frame, pos + 3)
     return cls(
         sequence,
         status,
         service_type,
-        source_ton,
-        source_npi,
-        source_addr,
-        dest_ton,
-        dest_npi,
-        destination_addr,
+        *source,
+        *dest,
         esm_class,
         registered_delivery,
         data_coding,
-        tlvs_field(frame, pos + 3),
+        tlvs,
     )
 
 
@@ -292,9 +267,8 @@ def _decode_submit_multi(
     cls: type[SubmitMulti], frame: bytes, status: int, sequence: int
 ) -> SubmitMulti:
     text = frame.decode("latin-1")
-    service_type, pos = cstring(text, 16, SERVICE_TYPE_MAX, InvalidServiceType, "service_type")
-    source_ton, source_npi = frame[pos], frame[pos + 1]
-    source_addr, pos = cstring(text, pos + 2, ADDR_MAX, InvalidSourceAddress, "source_addr")
+    service_type, pos = cstring(text, 16, SERVICE_TYPE)
+    source, pos = _address(text, frame, pos, SOURCE_ADDR)
     number_of_dests = frame[pos]
     if not 1 <= number_of_dests <= NUMBER_OF_DESTS_MAX:
         raise InvalidNumberOfDestinations(f"number_of_dests {number_of_dests}")
@@ -303,44 +277,15 @@ def _decode_submit_multi(
     for _ in range(number_of_dests):
         dest_flag = frame[pos]
         if dest_flag == 1:
-            ton, npi = frame[pos + 1], frame[pos + 2]
-            addr, pos = cstring(
-                text, pos + 3, ADDR_MAX, InvalidDestinationAddress, "destination_addr"
-            )
-            dest_addresses.append(SmeAddress(ton, npi, addr))
+            sme, pos = _address(text, frame, pos + 1, DESTINATION_ADDR)
+            dest_addresses.append(SmeAddress(*sme))
         elif dest_flag == 2:
-            name, pos = cstring(text, pos + 1, ADDR_MAX, InvalidDistributionListName, "dl_name")
+            name, pos = cstring(text, pos + 1, DL_NAME)
             dest_addresses.append(DistributionList(name))
         else:
             raise InvalidDestinationFlag(f"dest_flag {dest_flag}, expected 1 or 2")
-    esm_class, protocol_id, priority_flag = frame[pos], frame[pos + 1], frame[pos + 2]
-    schedule, pos = time_field(
-        text, pos + 3, InvalidScheduledDeliveryTime, "schedule_delivery_time"
-    )
-    validity, pos = time_field(text, pos, InvalidValidityPeriod, "validity_period")
-    registered_delivery, replace_flag = frame[pos], frame[pos + 1]
-    data_coding, default_msg_id = frame[pos + 2], frame[pos + 3]
-    short_message, pos = short_message_field(frame, pos + 4)
-    return cls(
-        sequence,
-        status,
-        service_type,
-        source_ton,
-        source_npi,
-        source_addr,
-        dest_addresses,
-        esm_class,
-        protocol_id,
-        priority_flag,
-        schedule,
-        validity,
-        registered_delivery,
-        replace_flag,
-        data_coding,
-        default_msg_id,
-        short_message,
-        tlvs_field(frame, pos),
-    )
+    fields = (service_type, *source, dest_addresses, *_message_and_tlvs(text, frame, pos))
+    return cls(sequence, status, *fields)
 
 
 def _decode_submit_multi_resp(
@@ -349,27 +294,25 @@ def _decode_submit_multi_resp(
     if status and len(frame) == HEADER_LENGTH:
         return cls(sequence, status)
     text = frame.decode("latin-1")
-    message_id, pos = cstring(text, 16, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
+    message_id, pos = cstring(text, 16, MESSAGE_ID)
     count = frame[pos]
     pos += 1
     unsuccess: list[UnsuccessSme] = []
     for _ in range(count):
-        ton, npi = frame[pos], frame[pos + 1]
-        addr, pos = cstring(text, pos + 2, ADDR_MAX, InvalidDestinationAddress, "destination_addr")
+        address, pos = _address(text, frame, pos, DESTINATION_ADDR)
         (error_status_code,) = U32.unpack_from(frame, pos)
         pos += 4
-        unsuccess.append(UnsuccessSme(ton, npi, addr, error_status_code))
+        unsuccess.append(UnsuccessSme(*address, error_status_code))
     no_trailing(frame, pos)
     return cls(sequence, status, message_id, unsuccess)
 
 
 def _decode_query_sm(cls: type[QuerySm], frame: bytes, status: int, sequence: int) -> QuerySm:
     text = frame.decode("latin-1")
-    message_id, pos = cstring(text, 16, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
-    ton, npi = frame[pos], frame[pos + 1]
-    source_addr, pos = cstring(text, pos + 2, ADDR_MAX, InvalidSourceAddress, "source_addr")
+    message_id, pos = cstring(text, 16, MESSAGE_ID)
+    source, pos = _address(text, frame, pos, SOURCE_ADDR)
     no_trailing(frame, pos)
-    return cls(sequence, status, message_id, ton, npi, source_addr)
+    return cls(sequence, status, message_id, *source)
 
 
 def _decode_query_sm_resp(
@@ -378,8 +321,8 @@ def _decode_query_sm_resp(
     if status and len(frame) == HEADER_LENGTH:
         return cls(sequence, status)
     text = frame.decode("latin-1")
-    message_id, pos = cstring(text, 16, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
-    final_date, pos = time_field(text, pos, InvalidParameterLength, "final_date")
+    message_id, pos = cstring(text, 16, MESSAGE_ID)
+    final_date, pos = time_field(text, pos, FINAL_DATE)
     message_state, error_code = frame[pos], frame[pos + 1]
     no_trailing(frame, pos + 2)
     return cls(sequence, status, message_id, final_date, message_state, error_code)
@@ -387,99 +330,47 @@ def _decode_query_sm_resp(
 
 def _decode_cancel_sm(cls: type[CancelSm], frame: bytes, status: int, sequence: int) -> CancelSm:
     text = frame.decode("latin-1")
-    service_type, pos = cstring(text, 16, SERVICE_TYPE_MAX, InvalidServiceType, "service_type")
-    message_id, pos = cstring(text, pos, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
-    source_ton, source_npi = frame[pos], frame[pos + 1]
-    source_addr, pos = cstring(text, pos + 2, ADDR_MAX, InvalidSourceAddress, "source_addr")
-    dest_ton, dest_npi = frame[pos], frame[pos + 1]
-    destination_addr, pos = cstring(
-        text, pos + 2, ADDR_MAX, InvalidDestinationAddress, "destination_addr"
-    )
+    service_type, pos = cstring(text, 16, SERVICE_TYPE)
+    message_id, pos = cstring(text, pos, MESSAGE_ID)
+    source, pos = _address(text, frame, pos, SOURCE_ADDR)
+    dest, pos = _address(text, frame, pos, DESTINATION_ADDR)
     no_trailing(frame, pos)
-    return cls(
-        sequence,
-        status,
-        service_type,
-        message_id,
-        source_ton,
-        source_npi,
-        source_addr,
-        dest_ton,
-        dest_npi,
-        destination_addr,
-    )
+    return cls(sequence, status, service_type, message_id, *source, *dest)
 
 
 def _decode_replace_sm(cls: type[ReplaceSm], frame: bytes, status: int, sequence: int) -> ReplaceSm:
     text = frame.decode("latin-1")
-    message_id, pos = cstring(text, 16, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
-    ton, npi = frame[pos], frame[pos + 1]
-    source_addr, pos = cstring(text, pos + 2, ADDR_MAX, InvalidSourceAddress, "source_addr")
-    schedule, pos = time_field(text, pos, InvalidScheduledDeliveryTime, "schedule_delivery_time")
-    validity, pos = time_field(text, pos, InvalidValidityPeriod, "validity_period")
+    message_id, pos = cstring(text, 16, MESSAGE_ID)
+    source, pos = _address(text, frame, pos, SOURCE_ADDR)
+    schedule, pos = time_field(text, pos, SCHEDULE_DELIVERY_TIME)
+    validity, pos = time_field(text, pos, VALIDITY_PERIOD)
     registered_delivery, default_msg_id = frame[pos], frame[pos + 1]
     short_message, pos = short_message_field(frame, pos + 2)
     no_trailing(frame, pos)
-    return cls(
-        sequence,
-        status,
-        message_id,
-        ton,
-        npi,
-        source_addr,
-        schedule,
-        validity,
-        registered_delivery,
-        default_msg_id,
-        short_message,
-    )
+    fields = (*source, schedule, validity, registered_delivery, default_msg_id, short_message)
+    return cls(sequence, status, message_id, *fields)
 
 
 def _decode_alert_notification(
     cls: type[AlertNotification], frame: bytes, status: int, sequence: int
 ) -> AlertNotification:
     text = frame.decode("latin-1")
-    source_ton, source_npi = frame[16], frame[17]
-    source_addr, pos = cstring(text, 18, DATA_SM_ADDR_MAX, InvalidSourceAddress, "source_addr")
-    esme_ton, esme_npi = frame[pos], frame[pos + 1]
-    esme_addr, pos = cstring(text, pos + 2, DATA_SM_ADDR_MAX, InvalidParameterLength, "esme_addr")
-    return cls(
-        sequence,
-        status,
-        source_ton,
-        source_npi,
-        source_addr,
-        esme_ton,
-        esme_npi,
-        esme_addr,
-        tlvs_field(frame, pos),
-    )
+    source, pos = _address(text, frame, 16, WIDE_SOURCE_ADDR)
+    esme, pos = _address(text, frame, pos, ESME_ADDR)
+    return cls(sequence, status, *source, *esme, tlvs_field(frame, pos))
 
 
 _Decoder = Callable[[type[Pdu], bytes, int, int], Pdu]
 
 
 def _decoders() -> dict[int, tuple[_Decoder, type[Pdu]]]:
-    by_class: dict[type[Pdu], Callable[..., Pdu]] = {
-        GenericNack: _decode_empty,
-        Unbind: _decode_empty,
-        UnbindResp: _decode_empty,
-        EnquireLink: _decode_empty,
-        EnquireLinkResp: _decode_empty,
-        CancelSmResp: _decode_empty,
-        ReplaceSmResp: _decode_empty,
-        BindTransmitter: _decode_bind,
-        BindReceiver: _decode_bind,
-        BindTransceiver: _decode_bind,
-        BindTransmitterResp: _decode_bind_resp,
-        BindReceiverResp: _decode_bind_resp,
-        BindTransceiverResp: _decode_bind_resp,
+    by_layout: dict[type[Pdu], Callable[..., Pdu]] = {
+        _NoBody: _decode_empty,
+        _Bind: _decode_bind,
+        _BindResp: _decode_bind_resp,
         Outbind: _decode_outbind,
-        SubmitSm: _decode_short_message,
-        DeliverSm: _decode_short_message,
-        SubmitSmResp: _decode_message_id_resp,
-        DeliverSmResp: _decode_message_id_resp,
-        DataSmResp: _decode_message_id_resp,
+        _ShortMessage: _decode_short_message,
+        _MessageIdResp: _decode_message_id_resp,
         DataSm: _decode_data_sm,
         SubmitMulti: _decode_submit_multi,
         SubmitMultiResp: _decode_submit_multi_resp,
@@ -489,7 +380,7 @@ def _decoders() -> dict[int, tuple[_Decoder, type[Pdu]]]:
         ReplaceSm: _decode_replace_sm,
         AlertNotification: _decode_alert_notification,
     }
-    assert set(by_class) == set(PDU_CLASSES.values())
+    by_class = per_pdu_class(by_layout)
     return {cls.command_id: (decoder, cls) for cls, decoder in by_class.items()}
 
 

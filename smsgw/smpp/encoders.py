@@ -8,16 +8,27 @@ from typing import Final
 
 from smsgw.smpp.codec_fields import (
     ADDR_MAX,
-    ADDRESS_RANGE_MAX,
-    DATA_SM_ADDR_MAX,
+    ADDRESS_RANGE,
+    DESTINATION_ADDR,
+    DL_NAME,
+    ESME_ADDR,
+    FINAL_DATE,
+    MESSAGE_ID,
     MESSAGE_ID_MAX,
     NUMBER_OF_DESTS_MAX,
-    PASSWORD_MAX,
+    PASSWORD,
+    SCHEDULE_DELIVERY_TIME,
+    SERVICE_TYPE,
     SERVICE_TYPE_MAX,
-    SYSTEM_ID_MAX,
-    SYSTEM_TYPE_MAX,
+    SOURCE_ADDR,
+    SYSTEM_ID,
+    SYSTEM_TYPE,
     TIME_LENGTH,
     U32,
+    VALIDITY_PERIOD,
+    WIDE_DESTINATION_ADDR,
+    WIDE_SOURCE_ADDR,
+    CString,
     P,
     pack_header,
     tlv_header_of,
@@ -27,78 +38,50 @@ from smsgw.smpp.constants import (
     SHORT_MESSAGE_MAX,
 )
 from smsgw.smpp.errors import (
-    BindFailed,
-    InvalidDestinationAddress,
-    InvalidDistributionListName,
-    InvalidMessageId,
     InvalidMessageLength,
     InvalidNumberOfDestinations,
-    InvalidParameterLength,
     InvalidParameterValue,
-    InvalidPassword,
-    InvalidScheduledDeliveryTime,
-    InvalidServiceType,
-    InvalidSourceAddress,
-    InvalidSystemId,
-    InvalidSystemType,
-    InvalidValidityPeriod,
-    SmppError,
 )
 from smsgw.smpp.pdu import (
-    PDU_CLASSES,
     AlertNotification,
-    BindReceiver,
-    BindReceiverResp,
-    BindTransceiver,
-    BindTransceiverResp,
-    BindTransmitter,
-    BindTransmitterResp,
     CancelSm,
-    CancelSmResp,
     DataSm,
-    DataSmResp,
-    DeliverSm,
-    DeliverSmResp,
     DistributionList,
-    EnquireLink,
-    EnquireLinkResp,
-    GenericNack,
     Outbind,
     Pdu,
     QuerySm,
     QuerySmResp,
     ReplaceSm,
-    ReplaceSmResp,
     SmeAddress,
     SubmitMulti,
     SubmitMultiResp,
-    SubmitSm,
     SubmitSmResp,
-    Unbind,
-    UnbindResp,
     UnsuccessSme,
     _Bind,
     _BindResp,
     _MessageIdResp,
+    _NoBody,
     _ShortMessage,
+    per_pdu_class,
 )
 from smsgw.smpp.tlv import encode_tlvs, tlv_header
 
 # --- encoding helpers -----------------------------------------------------------------
 
 
-def _check(value: str, limit: int, error: type[SmppError], name: str) -> None:
-    """Raise `error` when `value` cannot be a C-string of at most `limit` octets."""
+def _check(value: str, field: CString) -> None:
+    """Raise the field's error when `value` cannot be a C-string of at most its limit."""
+    limit, error, name = field
     if len(value) >= limit:
         raise error(f"{name} is {len(value)} characters, at most {limit - 1} allowed")
     if "\0" in value:
         raise error(f"{name} contains NUL")
 
 
-def _check_time(value: str, error: type[SmppError], name: str) -> None:
+def _check_time(value: str, field: CString) -> None:
     if value and len(value) != TIME_LENGTH:
-        raise error(f"{name} {value!r} is neither empty nor {TIME_LENGTH} characters")
-    _check(value, TIME_LENGTH + 1, error, name)
+        raise field.error(f"{field.name} {value!r} is neither empty nor {TIME_LENGTH} characters")
+    _check(value, field)
 
 
 def _check_short_message(value: bytes) -> None:
@@ -142,11 +125,11 @@ def _encode_short_message(pdu: _ShortMessage) -> bytes:
         or len(short_message) > SHORT_MESSAGE_MAX
         or "\0" in f"{service_type}{source_addr}{destination_addr}{schedule}{validity}"
     ):
-        _check(service_type, SERVICE_TYPE_MAX, InvalidServiceType, "service_type")
-        _check(source_addr, ADDR_MAX, InvalidSourceAddress, "source_addr")
-        _check(destination_addr, ADDR_MAX, InvalidDestinationAddress, "destination_addr")
-        _check_time(schedule, InvalidScheduledDeliveryTime, "schedule_delivery_time")
-        _check_time(validity, InvalidValidityPeriod, "validity_period")
+        _check(service_type, SERVICE_TYPE)
+        _check(source_addr, SOURCE_ADDR)
+        _check(destination_addr, DESTINATION_ADDR)
+        _check_time(schedule, SCHEDULE_DELIVERY_TIME)
+        _check_time(validity, VALIDITY_PERIOD)
         _check_short_message(short_message)
     octet = _OCTET
     body = (
@@ -177,17 +160,17 @@ def _encode_message_id_resp(pdu: _MessageIdResp) -> bytes:
         # deliver_sm_resp and data_sm_resp no such leave (see BODY_OMITTED_ON_ERROR).
         return b""
     if len(message_id) >= MESSAGE_ID_MAX or "\0" in message_id:
-        _check(message_id, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
+        _check(message_id, MESSAGE_ID)
     if pdu.tlvs:
         return message_id.encode("latin-1") + b"\0" + encode_tlvs(pdu.tlvs)
     return message_id.encode("latin-1") + b"\0"
 
 
 def _encode_bind(pdu: _Bind) -> bytes:
-    _check(pdu.system_id, SYSTEM_ID_MAX, InvalidSystemId, "system_id")
-    _check(pdu.password, PASSWORD_MAX, InvalidPassword, "password")
-    _check(pdu.system_type, SYSTEM_TYPE_MAX, InvalidSystemType, "system_type")
-    _check(pdu.address_range, ADDRESS_RANGE_MAX, BindFailed, "address_range")
+    _check(pdu.system_id, SYSTEM_ID)
+    _check(pdu.password, PASSWORD)
+    _check(pdu.system_type, SYSTEM_TYPE)
+    _check(pdu.address_range, ADDRESS_RANGE)
     return _latin1(
         "%s\0%s\0%s\0%c%c%c%s\0",
         pdu.system_id,
@@ -201,61 +184,51 @@ def _encode_bind(pdu: _Bind) -> bytes:
 
 
 def _encode_bind_resp(pdu: _BindResp) -> bytes:
-    _check(pdu.system_id, SYSTEM_ID_MAX, InvalidSystemId, "system_id")
+    _check(pdu.system_id, SYSTEM_ID)
     return pdu.system_id.encode("latin-1") + b"\0" + _tlv_bytes(pdu.tlvs)
 
 
 def _encode_outbind(pdu: Outbind) -> bytes:
-    _check(pdu.system_id, SYSTEM_ID_MAX, InvalidSystemId, "system_id")
-    _check(pdu.password, PASSWORD_MAX, InvalidPassword, "password")
+    _check(pdu.system_id, SYSTEM_ID)
+    _check(pdu.password, PASSWORD)
     return _latin1("%s\0%s\0", pdu.system_id, pdu.password)
 
 
 def _encode_data_sm(pdu: DataSm) -> bytes:
-    _check(pdu.service_type, SERVICE_TYPE_MAX, InvalidServiceType, "service_type")
-    _check(pdu.source_addr, DATA_SM_ADDR_MAX, InvalidSourceAddress, "source_addr")
-    _check(pdu.destination_addr, DATA_SM_ADDR_MAX, InvalidDestinationAddress, "destination_addr")
-    fields = _latin1(
-        "%s\0%c%c%s\0%c%c%s\0%c%c%c",
-        pdu.service_type,
-        pdu.source_addr_ton,
-        pdu.source_addr_npi,
-        pdu.source_addr,
-        pdu.dest_addr_ton,
-        pdu.dest_addr_npi,
-        pdu.destination_addr,
-        pdu.esm_class,
-        pdu.registered_delivery,
-        pdu.data_coding,
+    _check(pdu.service_type, SERVICE_TYPE)
+    _check(pdu.source_addr, WIDE_SOURCE_ADDR)
+    _check(pdu.destination_addr, WIDE_DESTINATION_ADDR)
+    return (
+        _latin1("%s\0", pdu.service_type)
+        + _address(pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr)
+        + _address(pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr)
+        + _latin1("%c%c%c", pdu.esm_class, pdu.registered_delivery, pdu.data_coding)
+        + _tlv_bytes(pdu.tlvs)
     )
-    return fields + _tlv_bytes(pdu.tlvs)
 
 
 def _encode_dest_address(dest: SmeAddress | DistributionList) -> bytes:
     if isinstance(dest, SmeAddress):
-        _check(dest.destination_addr, ADDR_MAX, InvalidDestinationAddress, "destination_addr")
-        return _latin1("\1%c%c%s\0", dest.dest_addr_ton, dest.dest_addr_npi, dest.destination_addr)
-    _check(dest.dl_name, ADDR_MAX, InvalidDistributionListName, "dl_name")
+        _check(dest.destination_addr, DESTINATION_ADDR)
+        return b"\1" + _address(dest.dest_addr_ton, dest.dest_addr_npi, dest.destination_addr)
+    _check(dest.dl_name, DL_NAME)
     return _latin1("\2%s\0", dest.dl_name)
 
 
 def _encode_submit_multi(pdu: SubmitMulti) -> bytes:
-    _check(pdu.service_type, SERVICE_TYPE_MAX, InvalidServiceType, "service_type")
-    _check(pdu.source_addr, ADDR_MAX, InvalidSourceAddress, "source_addr")
+    _check(pdu.service_type, SERVICE_TYPE)
+    _check(pdu.source_addr, SOURCE_ADDR)
     if not 1 <= len(pdu.dest_addresses) <= NUMBER_OF_DESTS_MAX:
         raise InvalidNumberOfDestinations(
             f"{len(pdu.dest_addresses)} destinations, 1..{NUMBER_OF_DESTS_MAX} allowed"
         )
-    _check_time(pdu.schedule_delivery_time, InvalidScheduledDeliveryTime, "schedule_delivery_time")
-    _check_time(pdu.validity_period, InvalidValidityPeriod, "validity_period")
+    _check_time(pdu.schedule_delivery_time, SCHEDULE_DELIVERY_TIME)
+    _check_time(pdu.validity_period, VALIDITY_PERIOD)
     _check_short_message(pdu.short_message)
-    head = _latin1(
-        "%s\0%c%c%s\0%c",
-        pdu.service_type,
-        pdu.source_addr_ton,
-        pdu.source_addr_npi,
-        pdu.source_addr,
-        len(pdu.dest_addresses),
+    head = (
+        _latin1("%s\0", pdu.service_type)
+        + _address(pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr)
+        + _latin1("%c", len(pdu.dest_addresses))
     )
     dests = b"".join(_encode_dest_address(dest) for dest in pdu.dest_addresses)
     tail = _latin1(
@@ -275,13 +248,13 @@ def _encode_submit_multi(pdu: SubmitMulti) -> bytes:
 
 
 def _encode_unsuccess_sme(sme: UnsuccessSme) -> bytes:
-    _check(sme.destination_addr, ADDR_MAX, InvalidDestinationAddress, "destination_addr")
-    addr = _latin1("%c%c%s\0", sme.dest_addr_ton, sme.dest_addr_npi, sme.destination_addr)
-    return addr + U32.pack(sme.error_status_code)
+    _check(sme.destination_addr, DESTINATION_ADDR)
+    address = _address(sme.dest_addr_ton, sme.dest_addr_npi, sme.destination_addr)
+    return address + U32.pack(sme.error_status_code)
 
 
 def _encode_submit_multi_resp(pdu: SubmitMultiResp) -> bytes:
-    _check(pdu.message_id, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
+    _check(pdu.message_id, MESSAGE_ID)
     if len(pdu.unsuccess_smes) > 0xFF:
         raise InvalidParameterValue(f"{len(pdu.unsuccess_smes)} unsuccess_smes, at most 255")
     head = _latin1("%s\0%c", pdu.message_id, len(pdu.unsuccess_smes))
@@ -289,73 +262,67 @@ def _encode_submit_multi_resp(pdu: SubmitMultiResp) -> bytes:
 
 
 def _encode_query_sm(pdu: QuerySm) -> bytes:
-    _check(pdu.message_id, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
-    _check(pdu.source_addr, ADDR_MAX, InvalidSourceAddress, "source_addr")
-    return _latin1(
-        "%s\0%c%c%s\0", pdu.message_id, pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr
-    )
+    _check(pdu.message_id, MESSAGE_ID)
+    _check(pdu.source_addr, SOURCE_ADDR)
+    source = _address(pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr)
+    return _latin1("%s\0", pdu.message_id) + source
 
 
 def _encode_query_sm_resp(pdu: QuerySmResp) -> bytes:
-    _check(pdu.message_id, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
-    _check_time(pdu.final_date, InvalidParameterLength, "final_date")
+    _check(pdu.message_id, MESSAGE_ID)
+    _check_time(pdu.final_date, FINAL_DATE)
     return _latin1(
         "%s\0%s\0%c%c", pdu.message_id, pdu.final_date, pdu.message_state, pdu.error_code
     )
 
 
 def _encode_cancel_sm(pdu: CancelSm) -> bytes:
-    _check(pdu.service_type, SERVICE_TYPE_MAX, InvalidServiceType, "service_type")
-    _check(pdu.message_id, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
-    _check(pdu.source_addr, ADDR_MAX, InvalidSourceAddress, "source_addr")
-    _check(pdu.destination_addr, ADDR_MAX, InvalidDestinationAddress, "destination_addr")
-    return _latin1(
-        "%s\0%s\0%c%c%s\0%c%c%s\0",
-        pdu.service_type,
-        pdu.message_id,
-        pdu.source_addr_ton,
-        pdu.source_addr_npi,
-        pdu.source_addr,
-        pdu.dest_addr_ton,
-        pdu.dest_addr_npi,
-        pdu.destination_addr,
+    _check(pdu.service_type, SERVICE_TYPE)
+    _check(pdu.message_id, MESSAGE_ID)
+    _check(pdu.source_addr, SOURCE_ADDR)
+    _check(pdu.destination_addr, DESTINATION_ADDR)
+    return (
+        _latin1("%s\0%s\0", pdu.service_type, pdu.message_id)
+        + _address(pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr)
+        + _address(pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr)
     )
 
 
 def _encode_replace_sm(pdu: ReplaceSm) -> bytes:
-    _check(pdu.message_id, MESSAGE_ID_MAX, InvalidMessageId, "message_id")
-    _check(pdu.source_addr, ADDR_MAX, InvalidSourceAddress, "source_addr")
-    _check_time(pdu.schedule_delivery_time, InvalidScheduledDeliveryTime, "schedule_delivery_time")
-    _check_time(pdu.validity_period, InvalidValidityPeriod, "validity_period")
+    _check(pdu.message_id, MESSAGE_ID)
+    _check(pdu.source_addr, SOURCE_ADDR)
+    _check_time(pdu.schedule_delivery_time, SCHEDULE_DELIVERY_TIME)
+    _check_time(pdu.validity_period, VALIDITY_PERIOD)
     _check_short_message(pdu.short_message)
-    fields = _latin1(
-        "%s\0%c%c%s\0%s\0%s\0%c%c%c",
-        pdu.message_id,
-        pdu.source_addr_ton,
-        pdu.source_addr_npi,
-        pdu.source_addr,
-        pdu.schedule_delivery_time,
-        pdu.validity_period,
-        pdu.registered_delivery,
-        pdu.sm_default_msg_id,
-        len(pdu.short_message),
+    return (
+        _latin1("%s\0", pdu.message_id)
+        + _address(pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr)
+        + _latin1(
+            "%s\0%s\0%c%c%c",
+            pdu.schedule_delivery_time,
+            pdu.validity_period,
+            pdu.registered_delivery,
+            pdu.sm_default_msg_id,
+            len(pdu.short_message),
+        )
+        + pdu.short_message
     )
-    return fields + pdu.short_message
 
 
 def _encode_alert_notification(pdu: AlertNotification) -> bytes:
-    _check(pdu.source_addr, DATA_SM_ADDR_MAX, InvalidSourceAddress, "source_addr")
-    _check(pdu.esme_addr, DATA_SM_ADDR_MAX, InvalidParameterLength, "esme_addr")
-    fields = _latin1(
-        "%c%c%s\0%c%c%s\0",
-        pdu.source_addr_ton,
-        pdu.source_addr_npi,
-        pdu.source_addr,
-        pdu.esme_addr_ton,
-        pdu.esme_addr_npi,
-        pdu.esme_addr,
+    _check(pdu.source_addr, WIDE_SOURCE_ADDR)
+    _check(pdu.esme_addr, ESME_ADDR)
+    return (
+        _address(pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr)
+        + _address(pdu.esme_addr_ton, pdu.esme_addr_npi, pdu.esme_addr)
+        + _tlv_bytes(pdu.tlvs)
     )
-    return fields + _tlv_bytes(pdu.tlvs)
+
+
+def _address(ton: int, npi: int, address: str) -> bytes:
+    """An address as the wire has it: ton and npi octets, then the C-string (checked by
+    the caller against its field's limit)."""
+    return _latin1("%c%c%s\0", ton, npi, address)
 
 
 def _latin1(template: str, *values: str | int) -> bytes:
@@ -379,26 +346,13 @@ def _framed(body_encoder: Callable[[P], bytes]) -> Callable[[P], bytes]:
 
 
 def _encoders() -> dict[type[Pdu], Callable[[Pdu], bytes]]:
-    by_class: dict[type[Pdu], Callable[..., bytes]] = {
-        GenericNack: _encode_empty,
-        Unbind: _encode_empty,
-        UnbindResp: _encode_empty,
-        EnquireLink: _encode_empty,
-        EnquireLinkResp: _encode_empty,
-        CancelSmResp: _encode_empty,
-        ReplaceSmResp: _encode_empty,
-        BindTransmitter: _encode_bind,
-        BindReceiver: _encode_bind,
-        BindTransceiver: _encode_bind,
-        BindTransmitterResp: _encode_bind_resp,
-        BindReceiverResp: _encode_bind_resp,
-        BindTransceiverResp: _encode_bind_resp,
+    by_layout: dict[type[Pdu], Callable[..., bytes]] = {
+        _NoBody: _encode_empty,
+        _Bind: _encode_bind,
+        _BindResp: _encode_bind_resp,
         Outbind: _encode_outbind,
-        SubmitSm: _encode_short_message,
-        DeliverSm: _encode_short_message,
-        SubmitSmResp: _encode_message_id_resp,
-        DeliverSmResp: _encode_message_id_resp,
-        DataSmResp: _encode_message_id_resp,
+        _ShortMessage: _encode_short_message,
+        _MessageIdResp: _encode_message_id_resp,
         DataSm: _encode_data_sm,
         SubmitMulti: _encode_submit_multi,
         SubmitMultiResp: _encode_submit_multi_resp,
@@ -408,7 +362,7 @@ def _encoders() -> dict[type[Pdu], Callable[[Pdu], bytes]]:
         ReplaceSm: _encode_replace_sm,
         AlertNotification: _encode_alert_notification,
     }
-    assert set(by_class) == set(PDU_CLASSES.values())
+    by_class = per_pdu_class(by_layout)
     # submit_sm and deliver_sm are hot: their encoder writes the header itself.
     return {
         cls: encoder if encoder is _encode_short_message else _framed(encoder)

@@ -9,8 +9,9 @@ access. Every field has a default: `SubmitSm(destination_addr="79001234567")` wo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from smsgw.smpp.constants import RESPONSE_BIT, SMPP_VERSION, CommandId
 from smsgw.smpp.errors import InvalidCommandId, SmppError
@@ -27,7 +28,12 @@ class Pdu:
 
 
 @dataclass(slots=True)
-class GenericNack(Pdu):
+class _NoBody(Pdu):
+    """A PDU that is its header alone."""
+
+
+@dataclass(slots=True)
+class GenericNack(_NoBody):
     command_id = CommandId.GENERIC_NACK
 
 
@@ -86,22 +92,22 @@ class Outbind(Pdu):
 
 
 @dataclass(slots=True)
-class Unbind(Pdu):
+class Unbind(_NoBody):
     command_id = CommandId.UNBIND
 
 
 @dataclass(slots=True)
-class UnbindResp(Pdu):
+class UnbindResp(_NoBody):
     command_id = CommandId.UNBIND_RESP
 
 
 @dataclass(slots=True)
-class EnquireLink(Pdu):
+class EnquireLink(_NoBody):
     command_id = CommandId.ENQUIRE_LINK
 
 
 @dataclass(slots=True)
-class EnquireLinkResp(Pdu):
+class EnquireLinkResp(_NoBody):
     command_id = CommandId.ENQUIRE_LINK_RESP
 
 
@@ -267,7 +273,7 @@ class CancelSm(Pdu):
 
 
 @dataclass(slots=True)
-class CancelSmResp(Pdu):
+class CancelSmResp(_NoBody):
     command_id = CommandId.CANCEL_SM_RESP
 
 
@@ -286,7 +292,7 @@ class ReplaceSm(Pdu):
 
 
 @dataclass(slots=True)
-class ReplaceSmResp(Pdu):
+class ReplaceSmResp(_NoBody):
     command_id = CommandId.REPLACE_SM_RESP
 
 
@@ -391,3 +397,19 @@ def error_response(error: SmppError) -> Pdu:
 BODY_OMITTED_ON_ERROR: frozenset[type[Pdu]] = frozenset(
     {BindTransmitterResp, BindReceiverResp, BindTransceiverResp, SubmitSmResp}
 )
+
+
+_Codec = TypeVar("_Codec")
+
+
+def per_pdu_class(by_layout: Mapping[type[Pdu], _Codec]) -> dict[type[Pdu], _Codec]:
+    """A table keyed by body layout (a PDU class, or the base class whose fields its
+    subclasses share) as a table keyed by every PDU class: the decoders and encoders
+    each say once how a layout is read or written."""
+    table: dict[type[Pdu], _Codec] = {}
+    for cls in PDU_CLASSES.values():
+        layouts = [base for base in cls.__mro__ if base in by_layout]
+        if not layouts:
+            raise LookupError(f"no layout given for {cls.__name__}")
+        table[cls] = by_layout[layouts[0]]
+    return table

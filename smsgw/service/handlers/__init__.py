@@ -5,17 +5,7 @@ its reply key in a unit of its own."""
 
 from __future__ import annotations
 
-from smsgw.commands import (
-    Command,
-    Confirm,
-    Decline,
-    Extend,
-    Help,
-    Pay,
-    SetLanguage,
-    Status,
-    Stop,
-)
+from smsgw import commands
 from smsgw.service.handlers.confirm import handle_confirm, handle_decline
 from smsgw.service.handlers.extend import handle_extend
 from smsgw.service.handlers.help import handle_help
@@ -26,21 +16,21 @@ from smsgw.service.handlers.stop import handle_stop
 from smsgw.service.unit import Unit
 
 
-async def handle(unit: Unit, command: Command) -> str:
+async def handle(unit: Unit, command: commands.Command) -> str:
     match command:
-        case Pay():
+        case commands.Pay():
             return await handle_pay(unit, command)
-        case Extend():
+        case commands.Extend():
             return await handle_extend(unit, command)
-        case Stop():
+        case commands.Stop():
             return await handle_stop(unit, command)
-        case Status():
+        case commands.Status():
             return await handle_status(unit, command)
-        case Confirm():
+        case commands.Confirm():
             return await handle_confirm(unit, command)
-        case Decline():
+        case commands.Decline():
             return await handle_decline(unit, command)
-        case SetLanguage():
+        case commands.SetLanguage():
             return await handle_language(unit, command)
-        case Help():
+        case commands.Help():
             return await handle_help(unit, command)

@@ -8,10 +8,9 @@ from smsgw.domain.parking import plan_extension, session_to_extend
 from smsgw.service.payments import (
     ACTION_EXTEND,
     ensure_chargeable,
-    open_charge,
     operator_minimum,
-    purpose_for,
     refuse_if_charge_pending,
+    request_session_charge,
     supported_policy,
 )
 from smsgw.service.session_flow import extend_session, phone_balance, zone_of
@@ -44,15 +43,13 @@ async def handle_extend(unit: Unit, command: Extend) -> str:
         )
         return "extended"
     await ensure_chargeable(unit, policy, zone, plan.to_charge)
-    purpose = purpose_for(
+    return await request_session_charge(
+        unit,
+        policy,
         ACTION_EXTEND,
         session_id=session.id,
         zone=zone.number,
         plate=session.plate,
         hours=command.hours,
         funding=plan,
-        policy=policy,
-        language=unit.language.value,
     )
-    await open_charge(unit, policy, plan.to_charge, purpose)
-    return "charge_requested"

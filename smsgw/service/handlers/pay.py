@@ -29,10 +29,9 @@ from smsgw.service.payments import (
     ACTION_PAY,
     ensure_chargeable,
     ensure_currency,
-    open_charge,
     operator_minimum,
-    purpose_for,
     refuse_if_charge_pending,
+    request_session_charge,
     supported_policy,
 )
 from smsgw.service.session_flow import (
@@ -88,18 +87,16 @@ async def handle_pay(unit: Unit, command: Pay) -> str:
         await unit.tx.insert_session(session)
     except ActivePlateConflictError as conflict:
         await refuse_active_plate(unit, conflict.plate)
-    purpose = purpose_for(
+    return await request_session_charge(
+        unit,
+        policy,
         ACTION_PAY,
         session_id=session.id,
         zone=zone.number,
         plate=command.plate,
         hours=command.hours,
         funding=plan,
-        policy=policy,
-        language=unit.language.value,
     )
-    await open_charge(unit, policy, plan.to_charge, purpose)
-    return "charge_requested"
 
 
 def _zone_for(unit: Unit, command: Pay) -> Zone:
