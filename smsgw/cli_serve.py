@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from smsgw.clock import Clock
 from smsgw.config import AppConfig, load_config
 from smsgw.config_secrets import production_secret_problems
 from smsgw.domain.errors import ConfigError
@@ -74,13 +75,14 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def serve_until_signalled(config: AppConfig) -> None:
+async def serve_until_signalled(config: AppConfig, *, clock: Clock | None = None) -> None:
     """Serve until SIGTERM or SIGINT, then drain within `gateway.drain_seconds`; a second
-    signal cuts the drain short (the store is still closed cleanly)."""
+    signal cuts the drain short (the store is still closed cleanly). `clock` is the
+    service's clock (the wall clock by default): tests move it instead of waiting."""
     from smsgw.bootstrap import start_gateway
 
     with StopSignals() as signals:
-        gateway = await start_gateway(config)
+        gateway = await start_gateway(config, clock=clock)
         announce("smsgw.serving", url=gateway.base_url, http_port=gateway.http_port)
         await signals.stop.wait()
         await gateway.stop(hurry=signals.hurry)

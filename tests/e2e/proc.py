@@ -193,12 +193,20 @@ class GatewayProcess:
         return f"http://127.0.0.1:{self.port}"
 
     @classmethod
-    async def start(cls, config: Path, *, timeout: float = STARTUP_TIMEOUT) -> GatewayProcess:
+    async def start(
+        cls, config: Path, *, timeout: float = STARTUP_TIMEOUT, ahead_seconds: float = 0.0
+    ) -> GatewayProcess:
+        """`ahead_seconds`: run the service on a clock that much ahead of the wall clock
+        (tests/e2e/serve_ahead.py), so retries a previous run scheduled are due at once."""
+        command = (
+            ("tests.e2e.serve_ahead", "--ahead-seconds", repr(ahead_seconds))
+            if ahead_seconds
+            else ("smsgw.cli", "serve")
+        )
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "smsgw.cli",
-            "serve",
+            *command,
             "--config",
             str(config),
             stdout=asyncio.subprocess.PIPE,
