@@ -194,13 +194,20 @@ class GatewayProcess:
 
     @classmethod
     async def start(
-        cls, config: Path, *, timeout: float = STARTUP_TIMEOUT, ahead_seconds: float = 0.0
+        cls,
+        config: Path,
+        *,
+        timeout: float = STARTUP_TIMEOUT,
+        ahead_seconds: float = 0.0,
+        link_speed: float = 1.0,
     ) -> GatewayProcess:
-        """`ahead_seconds`: run the service on a clock that much ahead of the wall clock
-        (tests/e2e/serve_ahead.py), so retries a previous run scheduled are due at once."""
+        """`ahead_seconds`: run the service on a clock that much ahead of the wall clock,
+        so retries a previous run scheduled are due at once; `link_speed`: run the SMPP
+        links' timing that many times faster (both through tests/e2e/serve_ahead.py)."""
+        moved = ("--ahead-seconds", repr(ahead_seconds), "--link-speed", repr(link_speed))
         command = (
-            ("tests.e2e.serve_ahead", "--ahead-seconds", repr(ahead_seconds))
-            if ahead_seconds
+            ("tests.e2e.serve_ahead", *moved)
+            if ahead_seconds or link_speed != 1.0
             else ("smsgw.cli", "serve")
         )
         process = await asyncio.create_subprocess_exec(

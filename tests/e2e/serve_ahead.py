@@ -1,11 +1,13 @@
-"""`smsgw serve` on a clock set ahead of the wall clock: what `python -m smsgw.cli serve`
-does, but the service reads a clock `--ahead-seconds` later than now.
+"""`smsgw serve` with its time moved: what `python -m smsgw.cli serve` does, but the
+service reads a clock `--ahead-seconds` later than now, and the SMPP links' timing
+(reconnect back-off, throttling pauses) runs `--link-speed` times faster.
 
 A restarted gateway then finds the retries its predecessor scheduled (a charge's or a
-reply's back-off) already due, instead of the test waiting the back-off out on the wall
-clock. Everything else is the real process: the config file, the signals, the drain.
+reply's back-off) already due, and a link that cannot connect retries in a fraction of
+its back-off, instead of the test waiting them out on the wall clock. Everything else
+is the real process: the config file, the signals, the drain.
 
-    python -m tests.e2e.serve_ahead --config config.toml --ahead-seconds 60
+    python -m tests.e2e.serve_ahead --config config.toml --ahead-seconds 60 --link-speed 10
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from smsgw.cli_serve import load_or_explain, serve_until_signalled
 from smsgw.clock import SystemClock
+from smsgw.config import AppConfig
 from smsgw.observability import configure_logging
 
 
@@ -31,10 +35,31 @@ class AheadClock:
         return self._wall.now() + self._ahead
 
 
+class FastLinkTimer:
+    """The event loop's monotonic clock running `speed` times faster, for the links."""
+
+    def __init__(self, speed: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._speed = speed
+
+    def time(self) -> float:
+        return self._loop.time() * self._speed
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
+        return self._loop.call_at(when / self._speed, callback)
+
+
+async def serve(config: AppConfig, ahead: timedelta, link_speed: float) -> None:
+    await serve_until_signalled(
+        config, clock=AheadClock(ahead), link_timer=FastLinkTimer(link_speed)
+    )
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="serve_ahead")
     parser.add_argument("--config", required=True)
-    parser.add_argument("--ahead-seconds", type=float, required=True)
+    parser.add_argument("--ahead-seconds", type=float, default=0.0)
+    parser.add_argument("--link-speed", type=float, default=1.0)
     args = parser.parse_args(argv)
     config = load_or_explain(args.config, "serve")
     if config is None:
@@ -42,8 +67,7 @@ def main(argv: list[str]) -> int:
     configure_logging(
         config.logging.level, config.logging.json, log_message_text=config.logging.log_message_text
     )
-    clock = AheadClock(timedelta(seconds=args.ahead_seconds))
-    asyncio.run(serve_until_signalled(config, clock=clock))
+    asyncio.run(serve(config, timedelta(seconds=args.ahead_seconds), args.link_speed))
     return 0
 
 
