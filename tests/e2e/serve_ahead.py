@@ -1,5 +1,7 @@
 """`smsgw serve` with its time moved: what `python -m smsgw.cli serve` does, but the
-service reads a clock `--ahead-seconds` later than now, and the SMPP links' timing
+service reads a clock `--ahead-seconds` later than now (and, with `--clock-speed`,
+running that many times faster since the wall-clock instant `--clock-anchor`: two runs
+given the same anchor share one fast time line), and the SMPP links' timing
 (reconnect back-off, throttling pauses) runs `--link-speed` times faster.
 
 A restarted gateway then finds the retries its predecessor scheduled (a charge's or a
@@ -16,7 +18,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from smsgw.cli_serve import load_or_explain, serve_until_signalled
 from smsgw.clock import SystemClock
@@ -25,14 +27,17 @@ from smsgw.observability import configure_logging
 
 
 class AheadClock:
-    """The wall clock, moved on by a fixed amount."""
+    """The wall clock, moved on by a fixed amount, and running `speed` times faster
+    since `anchor` (speed 1: the wall clock plus `ahead`)."""
 
-    def __init__(self, ahead: timedelta) -> None:
+    def __init__(self, ahead: timedelta, *, anchor: datetime, speed: float = 1.0) -> None:
         self._wall = SystemClock()
         self._ahead = ahead
+        self._anchor = anchor
+        self._speed = speed
 
     def now(self) -> datetime:
-        return self._wall.now() + self._ahead
+        return self._anchor + (self._wall.now() - self._anchor) * self._speed + self._ahead
 
 
 class FastLinkTimer:
@@ -49,10 +54,8 @@ class FastLinkTimer:
         return self._loop.call_at(when / self._speed, callback)
 
 
-async def serve(config: AppConfig, ahead: timedelta, link_speed: float) -> None:
-    await serve_until_signalled(
-        config, clock=AheadClock(ahead), link_timer=FastLinkTimer(link_speed)
-    )
+async def serve(config: AppConfig, clock: AheadClock, link_speed: float) -> None:
+    await serve_until_signalled(config, clock=clock, link_timer=FastLinkTimer(link_speed))
 
 
 def main(argv: list[str]) -> int:
@@ -60,6 +63,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--config", required=True)
     parser.add_argument("--ahead-seconds", type=float, default=0.0)
     parser.add_argument("--link-speed", type=float, default=1.0)
+    parser.add_argument("--clock-speed", type=float, default=1.0)
+    parser.add_argument("--clock-anchor", type=float, default=None, help="a Unix time")
     args = parser.parse_args(argv)
     config = load_or_explain(args.config, "serve")
     if config is None:
@@ -67,7 +72,13 @@ def main(argv: list[str]) -> int:
     configure_logging(
         config.logging.level, config.logging.json, log_message_text=config.logging.log_message_text
     )
-    asyncio.run(serve(config, timedelta(seconds=args.ahead_seconds), args.link_speed))
+    anchor = (
+        SystemClock().now()
+        if args.clock_anchor is None
+        else datetime.fromtimestamp(args.clock_anchor, UTC)
+    )
+    clock = AheadClock(timedelta(seconds=args.ahead_seconds), anchor=anchor, speed=args.clock_speed)
+    asyncio.run(serve(config, clock, args.link_speed))
     return 0
 
 
