@@ -17,13 +17,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from smsgw.cli_serve import load_or_explain, serve_until_signalled
 from smsgw.clock import SystemClock
 from smsgw.config import AppConfig
 from smsgw.observability import configure_logging
+from tests.transport.fast_timer import FastLinkTimer
 
 
 class AheadClock:
@@ -38,20 +38,6 @@ class AheadClock:
 
     def now(self) -> datetime:
         return self._anchor + (self._wall.now() - self._anchor) * self._speed + self._ahead
-
-
-class FastLinkTimer:
-    """The event loop's monotonic clock running `speed` times faster, for the links."""
-
-    def __init__(self, speed: float) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._speed = speed
-
-    def time(self) -> float:
-        return self._loop.time() * self._speed
-
-    def call_at(self, when: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
-        return self._loop.call_at(when / self._speed, callback)
 
 
 async def serve(config: AppConfig, clock: AheadClock, link_speed: float) -> None:
