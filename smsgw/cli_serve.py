@@ -9,13 +9,17 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from smsgw.clock import Clock
 from smsgw.config import AppConfig, load_config
 from smsgw.config_secrets import production_secret_problems
 from smsgw.domain.errors import ConfigError
+
+if TYPE_CHECKING:
+    from smsgw.transport.smpp_client import LinkTimer
 
 log = structlog.get_logger(__name__)
 
@@ -74,13 +78,17 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def serve_until_signalled(config: AppConfig) -> None:
+async def serve_until_signalled(
+    config: AppConfig, *, clock: Clock | None = None, link_timer: LinkTimer | None = None
+) -> None:
     """Serve until SIGTERM or SIGINT, then drain within `gateway.drain_seconds`; a second
-    signal cuts the drain short (the store is still closed cleanly)."""
+    signal cuts the drain short (the store is still closed cleanly). `clock` (the
+    service's) and `link_timer` (the SMPP links') default to real time: tests move them
+    instead of waiting."""
     from smsgw.bootstrap import start_gateway
 
     with StopSignals() as signals:
-        gateway = await start_gateway(config)
+        gateway = await start_gateway(config, clock=clock, link_timer=link_timer)
         announce("smsgw.serving", url=gateway.base_url, http_port=gateway.http_port)
         await signals.stop.wait()
         await gateway.stop(hurry=signals.hurry)

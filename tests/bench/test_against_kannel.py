@@ -62,7 +62,7 @@ def test_a_short_run_against_kannel_reports_both_sides_and_loses_nothing(
 ) -> None:
     _require_kannel()
     command = [sys.executable, "-m", "smsgw.cli", "bench", "--against", "kannel"]
-    options = ["--in-flight", "20", "--duration", "2", "--warmup", "0.5", "--grace", "5"]
+    options = ["--in-flight", "20", "--duration", "1", "--warmup", "0.25", "--grace", "5"]
     before = _bench_processes()
     result = subprocess.run(
         [*command, *options, "--json"],

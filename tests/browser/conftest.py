@@ -25,6 +25,7 @@ from simulator.webphone import add_webphone_routes
 from simulator.world import OperatorEndpoint, SimulatedWorld
 from smsgw.bootstrap import RunningGateway, start_gateway
 from smsgw.config import AppConfig, config_from_mapping, read_operator_files
+from tests.transport.fast_timer import FastLinkTimer
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -102,11 +103,17 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}"
 
 
+LINK_SPEED = 10.0
+
+
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
     world = simulated_world()
     await world.start()
-    gateway = await start_gateway(gateway_config(tmp_path, world))
+    # a dropped link rebinds after a tenth of its real back-off: the page shows that it
+    # does, not how long it waits
+    link_timer = FastLinkTimer(LINK_SPEED)
+    gateway = await start_gateway(gateway_config(tmp_path, world), link_timer=link_timer)
     app = create_control_app(world)
     add_webphone_routes(app)
     runner, base_url = await serve(app)

@@ -173,6 +173,15 @@ def _value(value: object) -> str:
 # --- the process ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class FastClock:
+    """A service clock running `speed` times faster since the Unix time `anchor`: the
+    runs of one test given the same one share a single time line across restarts."""
+
+    anchor: float
+    speed: float
+
+
 class GatewayProcess:
     """A running `python -m smsgw.cli serve`; its stdout (JSON logs) is kept in `output`."""
 
@@ -193,12 +202,32 @@ class GatewayProcess:
         return f"http://127.0.0.1:{self.port}"
 
     @classmethod
-    async def start(cls, config: Path, *, timeout: float = STARTUP_TIMEOUT) -> GatewayProcess:
+    async def start(
+        cls,
+        config: Path,
+        *,
+        timeout: float = STARTUP_TIMEOUT,
+        ahead_seconds: float = 0.0,
+        link_speed: float = 1.0,
+        fast_clock: FastClock | None = None,
+    ) -> GatewayProcess:
+        """`ahead_seconds`: run the service on a clock that much ahead of the wall clock,
+        so retries a previous run scheduled are due at once; `link_speed`: run the SMPP
+        links' timing that many times faster; `fast_clock`: the service's clock runs
+        faster (all through tests/e2e/serve_ahead.py)."""
+        moved = ["--ahead-seconds", repr(ahead_seconds), "--link-speed", repr(link_speed)]
+        if fast_clock is not None:
+            moved += ["--clock-anchor", repr(fast_clock.anchor)]
+            moved += ["--clock-speed", repr(fast_clock.speed)]
+        command = (
+            ("tests.e2e.serve_ahead", *moved)
+            if ahead_seconds or link_speed != 1.0 or fast_clock is not None
+            else ("smsgw.cli", "serve")
+        )
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "smsgw.cli",
-            "serve",
+            *command,
             "--config",
             str(config),
             stdout=asyncio.subprocess.PIPE,

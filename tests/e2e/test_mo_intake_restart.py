@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,10 +28,21 @@ from smsgw.smpp.constants import ESM_UDHI, CommandStatus
 from smsgw.smpp.pdu import DeliverSm
 from smsgw.smpp.segmentation import concat_udh
 from smsgw.smpp.text import encode_text
-from tests.e2e.proc import SMPP_PASSWORD, GatewayProcess, ServeConfig, system_id_for, write_config
+from tests.e2e.proc import (
+    SMPP_PASSWORD,
+    FastClock,
+    GatewayProcess,
+    ServeConfig,
+    system_id_for,
+    write_config,
+)
 from tests.e2e.rig import SHORT_NUMBER
 
 GUARD = 30.0  # seconds: a guard, not a wait
+# The gateway's clock runs this many times faster than the wall clock, across restarts:
+# the bind's once-a-second sign of life is then seconds of gateway time after the last
+# answer within one wall-clock second (see wait_for_a_heartbeat_after_the_last_answer).
+CLOCK_SPEED = 4.0
 UCS2 = 8
 DRIVER = "79161234567"
 ZONE_TABLE = {
@@ -49,9 +61,12 @@ class World:
     directory: Path
     config: ServeConfig
     process: GatewayProcess | None = None
+    # every run of the gateway in one test reads this one clock (see CLOCK_SPEED)
+    clock: FastClock = field(default_factory=lambda: FastClock(time.time(), CLOCK_SPEED))
 
     async def start(self) -> None:
-        self.process = await GatewayProcess.start(write_config(self.directory, self.config))
+        config = write_config(self.directory, self.config)
+        self.process = await GatewayProcess.start(config, fast_clock=self.clock)
         await self.smsc.wait_until(lambda: self.smsc.is_bound("mts"), GUARD)
 
     async def kill(self) -> None:

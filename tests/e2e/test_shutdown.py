@@ -22,6 +22,7 @@ import aiohttp
 from simulator.config import SmscAccount, SmscSettings
 from simulator.faults import Faults
 from simulator.smsc import SimulatedSmsc
+from smsgw.service.settings import ServiceSettings
 from tests.e2e.proc import SMPP_PASSWORD, GatewayProcess, ServeConfig, system_id_for, write_config
 from tests.e2e.rig import HTTP_LINK_SECRET, SHORT_NUMBER
 
@@ -31,10 +32,17 @@ OPERATOR = "mts"
 # link out, so none is dealt to its sendsms, which leads nowhere)
 HTTP_LINK = f"{OPERATOR}-http"
 PHONE = "79161234567"
-DRAIN_SECONDS = 2
+DRAIN_SECONDS = 1
 # exit must begin by the drain deadline; this covers the rest (unbind grace, store close)
 EXIT_MARGIN_SECONDS = 4.0
 WAIT_SECONDS = 30.0  # a guard for events that come in well under a second
+# A restart runs on a clock this far ahead of the wall clock (tests/e2e/serve_ahead.py):
+# the retries the stopped run scheduled, after the first back-off of a charge or a reply,
+# are then due at once instead of seconds of waiting; nothing else is due that soon.
+_DEFAULTS = ServiceSettings()
+RETRIES_DUE_AHEAD_SECONDS = (
+    max(_DEFAULTS.charge_backoff.first, _DEFAULTS.outbox_backoff.first).total_seconds() + 1.0
+)
 ZONE = "9001"
 ZONE_TABLE = {
     "number": ZONE,
@@ -80,8 +88,8 @@ def smsc(faults: Faults | None = None) -> SimulatedSmsc:
 
 
 @asynccontextmanager
-async def running(config_path: Path) -> AsyncIterator[GatewayProcess]:
-    gateway = await GatewayProcess.start(config_path)
+async def running(config_path: Path, ahead_seconds: float = 0.0) -> AsyncIterator[GatewayProcess]:
+    gateway = await GatewayProcess.start(config_path, ahead_seconds=ahead_seconds)
     try:
         yield gateway
     finally:
@@ -214,7 +222,8 @@ async def test_sigterm_while_the_operator_never_answers_exits_in_time(tmp_path: 
             assert code == 0, gateway.tail()
             assert seconds < DRAIN_SECONDS + EXIT_MARGIN_SECONDS, gateway.tail()
             # the charge is still owed an answer: the next start asks the operator again
-            async with running(write_config(tmp_path, config)) as again:
+            restart = write_config(tmp_path, config)
+            async with running(restart, RETRIES_DUE_AHEAD_SECONDS) as again:
                 await until(lambda: len(requests) >= 2, "the charge was not asked again")
                 code, _ = await timed_stop(again, signal.SIGTERM)
                 assert code == 0, again.tail()
@@ -246,7 +255,8 @@ async def test_sigterm_with_a_full_outbox_exits_in_time_and_the_rest_goes_out_la
         restarted = serve_config(
             tmp_path, server.port, config.charging_urls[OPERATOR], mo_over_http=False
         )
-        async with running(write_config(tmp_path, restarted)) as again:
+        restart = write_config(tmp_path, restarted)
+        async with running(restart, RETRIES_DUE_AHEAD_SECONDS) as again:
             for phone in phones:
                 await server.wait_for_texts(phone, 1, timeout=WAIT_SECONDS)
             assert await again.stop() == 0

@@ -18,6 +18,7 @@ from tests.e2e.test_shutdown import unused_port
 
 OPERATORS = ("mts", "beeline")
 GUARD_SECONDS = 30.0
+LINK_SPEED = 10.0
 
 
 def config_for(tmp_path: Path, level: str) -> ServeConfig:
@@ -53,10 +54,13 @@ def failures(lines: list[str], link: str) -> list[dict[str, Any]]:
 async def test_a_link_down_names_itself_and_warns_once_then_retries_quietly(
     tmp_path: Path,
 ) -> None:
-    gateway = await GatewayProcess.start(write_config(tmp_path, config_for(tmp_path, "debug")))
+    # the reconnect back-off starts at one second: three tries would take a few, so the
+    # links' timing runs ten times faster (the back-off's length is not what is shown)
+    gateway = await GatewayProcess.start(
+        write_config(tmp_path, config_for(tmp_path, "debug")), link_speed=LINK_SPEED
+    )
     try:
         async with asyncio.timeout(GUARD_SECONDS):
-            # the reconnect backoff starts at one second: three tries take a few
             while any(len(failures(gateway.output, f"{op}-1")) < 3 for op in OPERATORS):
                 await asyncio.sleep(0.1)  # reads the child's output as it comes
         assert await gateway.stop() == 0
