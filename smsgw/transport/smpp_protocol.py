@@ -16,6 +16,7 @@ import structlog
 from smsgw.smpp.constants import CommandId, CommandStatus
 from smsgw.smpp.events import (
     BindFailed,
+    BindState,
     Bound,
     Event,
     GenericNackReceived,
@@ -24,7 +25,6 @@ from smsgw.smpp.events import (
     RequestTimedOut,
     ResponseReceived,
     Role,
-    SessionState,
     Unbound,
 )
 from smsgw.smpp.pdu import Pdu, is_response
@@ -163,7 +163,7 @@ class SmppProtocol(asyncio.Protocol):
         if state.is_bound:
             self.session.unbind(self._loop.time())
             self._after_call()
-        elif state is not SessionState.UNBINDING and self._transport is not None:
+        elif state is not BindState.UNBINDING and self._transport is not None:
             self._transport.close()
 
     def abort(self) -> None:
