@@ -19,7 +19,7 @@ from smsgw.observability import Metrics
 from smsgw.service.charging_flow import ChargeFlow
 from smsgw.service.outbox import OutboxSender
 from smsgw.service.pipeline import MessageService
-from smsgw.service.ports import CallbackVerifier, ChargingGateway, MtSender
+from smsgw.service.ports import CallbackVerifier, ChargingApi, MtSender
 from smsgw.service.runner import UnitRunner
 from smsgw.service.scheduler import Pruner, Retention, Scheduler
 from smsgw.service.settings import Deployment, IdFactory, random_id
@@ -71,7 +71,7 @@ def build_service(
     store: Store,
     deployment: Deployment,
     clock: Clock,
-    charging: Mapping[str, ChargingGateway],
+    charging: Mapping[str, ChargingApi],
     senders: Mapping[str, MtSender],
     metrics: Metrics | None = None,
     *,
