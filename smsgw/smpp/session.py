@@ -13,7 +13,7 @@ closes the connection.
 
 Bind states and what may be sent in each live in one table, `TRANSITIONS`
 (smsgw/smpp/transitions.py), keyed by (role, state, command_id, direction). Our own
-send that the table lacks raises `InvalidSessionState` naming the state and the command;
+send that the table lacks raises `InvalidBindState` naming the state and the command;
 a request from the peer that it lacks is answered with its `*_resp` carrying
 ESME_RINVBNDSTS (ESME_RALYBND for a bind while bound). Error responses (non-zero status)
 are always allowed and never change state.
@@ -86,7 +86,7 @@ SEQUENCE_MAX: Final = 0x7FFFFFFF
 # --- errors raised at the owner for its own sends ----------------------------------------
 
 
-class InvalidSessionState(IncorrectBindStatus):
+class InvalidBindState(IncorrectBindStatus):
     """The owner tried to send a PDU that the current bind state does not allow."""
 
 
@@ -333,8 +333,8 @@ class Session:
     def _transition(self, command_id: CommandId, direction: Direction) -> BindState | None:
         return TRANSITIONS.get((self.role, self.state, command_id, direction))
 
-    def _refuse_own(self, pdu: Pdu) -> InvalidSessionState:
-        return InvalidSessionState(
+    def _refuse_own(self, pdu: Pdu) -> InvalidBindState:
+        return InvalidBindState(
             f"{self.role.value} cannot send {pdu.command_id.name.lower()} "
             f"in state {self.state.name}"
         )

@@ -36,7 +36,7 @@ from smsgw.smpp.pdu import (
 )
 from smsgw.smpp.session import (
     SEQUENCE_MAX,
-    InvalidSessionState,
+    InvalidBindState,
     Session,
     SessionConfig,
     WindowFull,
@@ -85,7 +85,7 @@ def test_only_the_esme_submits_and_only_the_smsc_delivers() -> None:
 
 def test_own_send_outside_the_table_names_state_and_event() -> None:
     esme = Session(Role.ESME)
-    with pytest.raises(InvalidSessionState, match=r"esme cannot send submit_sm in state OPEN"):
+    with pytest.raises(InvalidBindState, match=r"esme cannot send submit_sm in state OPEN"):
         esme.submit(SubmitSm(), 0.0)
     assert esme.data_to_send() == b""
     assert not esme.can_send()
@@ -100,7 +100,7 @@ def test_bind_type_limits_what_may_be_sent(
 ) -> None:
     pair.bind(bind_class)
     sender = pair.esme if isinstance(forbidden, SubmitSm) else pair.smsc
-    with pytest.raises(InvalidSessionState, match=pair.esme.state.name):
+    with pytest.raises(InvalidBindState, match=pair.esme.state.name):
         sender.send(forbidden, 0.0)
 
 

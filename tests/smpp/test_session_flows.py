@@ -30,7 +30,7 @@ from smsgw.smpp.pdu import (
     SubmitSmResp,
     Unbind,
 )
-from smsgw.smpp.session import InvalidSessionState
+from smsgw.smpp.session import InvalidBindState
 from tests.smpp.helpers import SessionPair, pdus_in
 
 
@@ -217,7 +217,7 @@ def test_while_unbinding_pending_answers_go_out_but_new_requests_do_not(
     (received,) = pair.to_esme()
     assert isinstance(received, PduReceived)
     pair.esme.unbind(0.0)
-    with pytest.raises(InvalidSessionState, match="submit_sm in state UNBINDING"):
+    with pytest.raises(InvalidBindState, match="submit_sm in state UNBINDING"):
         pair.esme.submit(SubmitSm(), 0.0)
     pair.esme.respond(received.pdu)  # the answer to a message received before the unbind
     sent = pdus_in(pair.esme.data_to_send())
@@ -232,5 +232,5 @@ def test_responding_on_a_closed_session_raises(pair: SessionPair) -> None:
     assert isinstance(received, PduReceived)
     pair.smsc.unbind(0.0)
     pair.to_esme()
-    with pytest.raises(InvalidSessionState, match="CLOSED"):
+    with pytest.raises(InvalidBindState, match="CLOSED"):
         pair.esme.respond(received.pdu)
