@@ -97,7 +97,7 @@ class SmscConnection(SmppProtocol):
         """Send a deliver_sm once the window has room; returns the ESME's answer.
 
         A generic_nack comes back as a DeliverSmResp with its status. Raises
-        `InvalidSessionState` when the ESME is not bound to receive, `LinkError` when the
+        `InvalidBindState` when the ESME is not bound to receive, `LinkError` when the
         answer does not come.
         """
         while self.session.window_free == 0 and not self.session.closed:

@@ -30,7 +30,7 @@ from smsgw.commands.plates import plate_rules
 from smsgw.config import AppConfig, LinkSettings
 from smsgw.observability import Metrics
 from smsgw.service.messages import OutboundSms
-from smsgw.service.ports import ChargingGateway, MtSender, PartAccepted, PartwiseSender
+from smsgw.service.ports import ChargingApi, MtSender, PartAccepted, PartwiseSender
 from smsgw.service.runtime import Service, build_service
 from smsgw.service.scheduler import Retention
 from smsgw.service.settings import Deployment, ServiceSettings
@@ -213,7 +213,7 @@ async def start_gateway(
     metrics = Metrics()
     session = aiohttp.ClientSession()
     deployment = Deployment(config.zones, config.operators, service_settings(config, public_url))
-    charging: dict[str, ChargingGateway] = {
+    charging: dict[str, ChargingApi] = {
         operator: HttpChargingClient(s.url, s.secret, session, s.timeout_seconds, clock=clock.now)
         for operator, s in config.charging.items()
     }

@@ -47,8 +47,11 @@ from simulator.smsc import NoGatewayBoundError, ReceivedMt
 from simulator.world import OperatorEndpoint, SimulatedWorld
 from smsgw.smpp.constants import CommandStatus
 from smsgw.smpp.reassembly import MessageKey, Reassembler
-from smsgw.transport.smpp_mo import REDELIVERY_WINDOW_SECONDS
 from smsgw.transport.smpp_protocol import LinkError
+
+# How long a phone's repeated text is padded (see `_unique`): the window older gateways
+# took an identical MO for an SMSC's redelivery in.
+REDELIVERY_WINDOW_SECONDS: Final = 600
 
 # A deliver_sm refused with a temporary error (or unanswered) is sent again, as an SMSC
 # would; the gateway recognises the redelivery.

@@ -31,7 +31,7 @@ def utc_now() -> datetime:
 
 
 class HttpChargingClient:
-    """Implements `smsgw.service.ports.ChargingGateway` for one operator.
+    """Implements `smsgw.service.ports.ChargingApi` for one operator.
 
     `base_url` is the operator's API root (`{base}/charges` is appended); `secret` the
     shared secret both sides sign with; `timeout` the seconds one HTTP exchange may take.

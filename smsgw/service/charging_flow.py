@@ -31,7 +31,7 @@ from smsgw.service.ports import (
     ChargeAnswer,
     ChargeCallback,
     ChargeOutcome,
-    ChargingGateway,
+    ChargingApi,
     JobKind,
     StoredCharge,
 )
@@ -64,7 +64,7 @@ class ChargeFlow:
         self,
         runner: UnitRunner,
         deployment: Deployment,
-        charging: Mapping[str, ChargingGateway],
+        charging: Mapping[str, ChargingApi],
         verify_callback: CallbackVerifier,
     ) -> None:
         self._runner = runner

@@ -26,7 +26,6 @@ from smsgw.observability import Metrics, mask_msisdn
 from smsgw.service.messages import OutboundSms
 from smsgw.service.ports import (
     MtSender,
-    OutboxState,
     PartReceipt,
     PartwiseSender,
     SendError,
@@ -117,10 +116,6 @@ class OutboxSender:
             )
             for waiter in pending:
                 waiter.cancel()
-
-    async def accept_receipt(self, operator_id: str, message_id: str, state: OutboxState) -> bool:
-        """True when the receipt found its reply, False when held (see ReceiptBook)."""
-        return await self.receipts.accept_receipt(operator_id, message_id, state, self._clock.now())
 
     async def sweep_receipts(self, now: datetime | None = None) -> tuple[int, int]:
         """Apply or expire held receipts, at most once per sweep period (a wake-up

@@ -79,8 +79,10 @@ class MoResult:
 MoWork = Callable[[Tx, Moment], Awaitable[Ran[MoResult]]]
 
 
-class Gateway:
-    """The service as the transports see it (structurally, `ServiceApi`)."""
+class MessageService:
+    """The service as the transports see it (structurally, `ServiceApi`).
+
+    `runtime.Service` holds it as `service.gateway`, next to the background loops."""
 
     def __init__(
         self,

@@ -253,7 +253,7 @@ class ChargeCallback:
     reason: str | None = None  # why it failed, in the protocol's words
 
 
-class ChargingGateway(Protocol):
+class ChargingApi(Protocol):
     """One operator's charging API (docs/operator-charging.md)."""
 
     async def request_charge(

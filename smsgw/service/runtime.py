@@ -18,8 +18,8 @@ from smsgw.clock import Clock
 from smsgw.observability import Metrics
 from smsgw.service.charging_flow import ChargeFlow
 from smsgw.service.outbox import OutboxSender
-from smsgw.service.pipeline import Gateway
-from smsgw.service.ports import CallbackVerifier, ChargingGateway, MtSender
+from smsgw.service.pipeline import MessageService
+from smsgw.service.ports import CallbackVerifier, ChargingApi, MtSender
 from smsgw.service.runner import UnitRunner
 from smsgw.service.scheduler import Pruner, Retention, Scheduler
 from smsgw.service.settings import Deployment, IdFactory, random_id
@@ -28,7 +28,7 @@ from smsgw.service.store_port import Store
 
 @dataclass(slots=True)
 class Service:
-    gateway: Gateway
+    gateway: MessageService
     scheduler: Scheduler
     outbox: OutboxSender
     runner: UnitRunner  # runs every unit and what follows its COMMIT
@@ -71,7 +71,7 @@ def build_service(
     store: Store,
     deployment: Deployment,
     clock: Clock,
-    charging: Mapping[str, ChargingGateway],
+    charging: Mapping[str, ChargingApi],
     senders: Mapping[str, MtSender],
     metrics: Metrics | None = None,
     *,
@@ -83,7 +83,7 @@ def build_service(
     # one runner for every unit: it wakes the outbox and runs the after-commit actions
     runner = UnitRunner(store, clock, ids=ids, metrics=metrics, wake_outbox=outbox.wake)
     flow = ChargeFlow(runner, deployment, charging, verify_callback)
-    gateway = Gateway(runner, deployment, flow, metrics)
+    gateway = MessageService(runner, deployment, flow, metrics)
     scheduler = Scheduler(runner, deployment, flow)
     pruner = None if retention is None else Pruner(store, clock, retention)
     return Service(

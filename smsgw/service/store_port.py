@@ -113,10 +113,6 @@ class Tx(Protocol):
     ) -> bool:
         """Compare-and-set the state; False (and no change) when it was not `expected`."""
 
-    async def charges_in_state(
-        self, state: ChargeState, requested_before: datetime, limit: int
-    ) -> Sequence[StoredCharge]: ...
-
     async def charge_usage(
         self,
         msisdn: str,

@@ -53,10 +53,6 @@ class BindState(Enum):
 
 _BOUND_STATES = frozenset({BindState.BOUND_TX, BindState.BOUND_RX, BindState.BOUND_TRX})
 
-# The former name, while smpp/session.py and transport/smpp_*.py still import it: rename
-# them to BindState and delete this alias, so that SessionState means one thing.
-SessionState = BindState
-
 BindRequest = BindTransmitter | BindReceiver | BindTransceiver
 
 

@@ -13,7 +13,7 @@ closes the connection.
 
 Bind states and what may be sent in each live in one table, `TRANSITIONS`
 (smsgw/smpp/transitions.py), keyed by (role, state, command_id, direction). Our own
-send that the table lacks raises `InvalidSessionState` naming the state and the command;
+send that the table lacks raises `InvalidBindState` naming the state and the command;
 a request from the peer that it lacks is answered with its `*_resp` carrying
 ESME_RINVBNDSTS (ESME_RALYBND for a bind while bound). Error responses (non-zero status)
 are always allowed and never change state.
@@ -40,6 +40,7 @@ from smsgw.smpp.events import (
     BindFailed,
     BindRequest,
     BindRequested,
+    BindState,
     Bound,
     Event,
     GenericNackReceived,
@@ -49,7 +50,6 @@ from smsgw.smpp.events import (
     RequestTimedOut,
     ResponseReceived,
     Role,
-    SessionState,
     Unbound,
     UnmatchedResponse,
     delivery_receipt,
@@ -86,7 +86,7 @@ SEQUENCE_MAX: Final = 0x7FFFFFFF
 # --- errors raised at the owner for its own sends ----------------------------------------
 
 
-class InvalidSessionState(IncorrectBindStatus):
+class InvalidBindState(IncorrectBindStatus):
     """The owner tried to send a PDU that the current bind state does not allow."""
 
 
@@ -131,7 +131,7 @@ class Session:
     def __init__(self, role: Role, config: SessionConfig | None = None, *, now: float = 0.0):
         self.role = role
         self.config = config or SessionConfig()
-        self.state = SessionState.OPEN
+        self.state = BindState.OPEN
         self._framer = Framer()
         self._outgoing = bytearray()
         self._outstanding: dict[int, _Outstanding] = {}
@@ -140,7 +140,7 @@ class Session:
 
     @property
     def closed(self) -> bool:
-        return self.state is SessionState.CLOSED
+        return self.state is BindState.CLOSED
 
     @property
     def next_sequence(self) -> int:
@@ -180,7 +180,7 @@ class Session:
 
     def close(self) -> list[Pdu]:
         """Mark the session CLOSED (connection gone); returns the unanswered requests."""
-        self.state = SessionState.CLOSED
+        self.state = BindState.CLOSED
         abandoned = [entry.request for entry in self._outstanding.values()]
         self._outstanding.clear()
         return abandoned
@@ -283,7 +283,7 @@ class Session:
             return events
         inactivity = self.config.inactivity_timeout
         if inactivity is not None and now >= self._last_received + inactivity:
-            self.state = SessionState.CLOSED
+            self.state = BindState.CLOSED
             events.append(LinkDead(f"nothing received from the peer for {inactivity:g} s"))
             return events
         enquire_due = self._enquire_link_due()
@@ -319,10 +319,10 @@ class Session:
     def _request_expired(self, request: Pdu) -> Event:
         command = request.command_id
         if command == CommandId.ENQUIRE_LINK:
-            self.state = SessionState.CLOSED
+            self.state = BindState.CLOSED
             return LinkDead("enquire_link not answered in time")
         if command == CommandId.UNBIND:
-            self.state = SessionState.CLOSED
+            self.state = BindState.CLOSED
             return Unbound(by_peer=False, acknowledged=False)
         if command in BIND_REQUESTS:
             return BindFailed(request, None)
@@ -330,11 +330,11 @@ class Session:
 
     # --- internals: sending --------------------------------------------------------------
 
-    def _transition(self, command_id: CommandId, direction: Direction) -> SessionState | None:
+    def _transition(self, command_id: CommandId, direction: Direction) -> BindState | None:
         return TRANSITIONS.get((self.role, self.state, command_id, direction))
 
-    def _refuse_own(self, pdu: Pdu) -> InvalidSessionState:
-        return InvalidSessionState(
+    def _refuse_own(self, pdu: Pdu) -> InvalidBindState:
+        return InvalidBindState(
             f"{self.role.value} cannot send {pdu.command_id.name.lower()} "
             f"in state {self.state.name}"
         )
@@ -382,7 +382,7 @@ class Session:
         if error.sequence_number is not None:
             nack = GenericNack(error.sequence_number, error.command_status)
             self._outgoing += encode(nack)
-        self.state = SessionState.CLOSED
+        self.state = BindState.CLOSED
         return [ProtocolError(error, fatal=True)]
 
     def _receive_frame(self, frame: bytes) -> list[Event]:
@@ -462,7 +462,7 @@ class Session:
                 return Bound(self.state, response)
             return BindFailed(request, response)
         if response.command_id == CommandId.UNBIND_RESP:
-            self.state = SessionState.CLOSED
+            self.state = BindState.CLOSED
             return Unbound(by_peer=False, acknowledged=True)
         return ResponseReceived(request, response)
 
@@ -471,6 +471,6 @@ class Session:
         if request.command_id in BIND_REQUESTS:
             events.append(BindFailed(request, nack))
         elif request.command_id == CommandId.UNBIND:
-            self.state = SessionState.CLOSED
+            self.state = BindState.CLOSED
             events.append(Unbound(by_peer=False, acknowledged=False))
         return events

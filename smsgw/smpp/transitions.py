@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Final
 
 from smsgw.smpp.constants import CommandId
-from smsgw.smpp.events import Role, SessionState
+from smsgw.smpp.events import BindState, Role
 from smsgw.smpp.pdu import REQUEST_TO_RESPONSE
 
 # Control PDUs must get through a full window, or a busy link could never be checked or
@@ -41,9 +41,9 @@ class Direction(Enum):
     RECEIVE = "receive"
 
 
-TransitionKey = tuple[Role, SessionState, CommandId, Direction]
+TransitionKey = tuple[Role, BindState, CommandId, Direction]
 
-_S = SessionState
+_S = BindState
 _BOUND: Final = (_S.BOUND_TX, _S.BOUND_RX, _S.BOUND_TRX)
 _LIVE: Final = (_S.OPEN, *_BOUND, _S.UNBINDING)
 _TRANSMITTING: Final = (_S.BOUND_TX, _S.BOUND_TRX)
@@ -70,14 +70,14 @@ def response_id(request_id: CommandId) -> CommandId | None:
     return None if response_class is None else response_class.command_id
 
 
-def _build_transitions() -> dict[TransitionKey, SessionState]:
-    table: dict[TransitionKey, SessionState] = {}
+def _build_transitions() -> dict[TransitionKey, BindState]:
+    table: dict[TransitionKey, BindState] = {}
 
     def sent_by(
         sender: Role,
         command: CommandId,
-        states: tuple[SessionState, ...],
-        to: SessionState | None = None,
+        states: tuple[BindState, ...],
+        to: BindState | None = None,
     ) -> None:
         receiver = Role.SMSC if sender is Role.ESME else Role.ESME
         for state in states:
@@ -85,7 +85,7 @@ def _build_transitions() -> dict[TransitionKey, SessionState]:
             table[(receiver, state, command, Direction.RECEIVE)] = to or state
 
     def either(
-        command: CommandId, states: tuple[SessionState, ...], to: SessionState | None = None
+        command: CommandId, states: tuple[BindState, ...], to: BindState | None = None
     ) -> None:
         sent_by(Role.ESME, command, states, to)
         sent_by(Role.SMSC, command, states, to)
@@ -121,4 +121,4 @@ def _build_transitions() -> dict[TransitionKey, SessionState]:
     return table
 
 
-TRANSITIONS: Final[dict[TransitionKey, SessionState]] = _build_transitions()
+TRANSITIONS: Final[dict[TransitionKey, BindState]] = _build_transitions()

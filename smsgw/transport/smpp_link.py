@@ -27,7 +27,7 @@ from smsgw.transport.smpp_sender import SmppSender
 
 
 class IntakeService(MoAdmission, Protocol):
-    """What the links' intake needs from the service (the `Gateway`)."""
+    """What the links' intake needs from the service (the `MessageService`)."""
 
     async def accept_receipt(self, operator_id: str, message_id: str, state: OutboxState) -> bool:
         """Apply (or hold) a final delivery receipt; True when it matched a part."""

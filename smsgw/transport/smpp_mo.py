@@ -57,8 +57,6 @@ log = structlog.get_logger(__name__)
 
 AdmitUnit = Callable[[Tx], Awaitable[StoredInbound | None]]
 
-# The window of `dedup_key_for`, the key HTTP MO endpoints use.
-REDELIVERY_WINDOW_SECONDS = 600
 # How often the intake records that its bind is alive and looks for stale parts.
 TICK_SECONDS: Final = 1.0
 EXPIRED_PER_TICK: Final = 100
@@ -93,21 +91,6 @@ class _AlwaysBound:
 
     receiver_binds = 0
     receiving = True
-
-
-def dedup_key_for(link_id: str, sender: str, receiver: str, text: str, first_seen: float) -> str:
-    """The key that makes a redelivered MO the same message.
-
-    SMPP gives an MO no id of its own, so the key is a digest of its content plus the
-    window it first arrived in. Within one process a redelivery reuses the first key
-    (`SmppInbound` remembers it); after a restart the window bucket still matches
-    unless the redelivery crosses a bucket boundary.
-    """
-    digest = hashlib.sha256(
-        "\x1f".join((link_id, sender, receiver, text)).encode("utf-8", "surrogatepass")
-    ).hexdigest()[:32]
-    bucket = int(first_seen // REDELIVERY_WINDOW_SECONDS)
-    return f"{digest}:{bucket}"
 
 
 @dataclass(slots=True)

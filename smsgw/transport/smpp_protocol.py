@@ -16,6 +16,7 @@ import structlog
 from smsgw.smpp.constants import CommandId, CommandStatus
 from smsgw.smpp.events import (
     BindFailed,
+    BindState,
     Bound,
     Event,
     GenericNackReceived,
@@ -24,11 +25,10 @@ from smsgw.smpp.events import (
     RequestTimedOut,
     ResponseReceived,
     Role,
-    SessionState,
     Unbound,
 )
 from smsgw.smpp.pdu import Pdu, is_response
-from smsgw.smpp.session import InvalidSessionState, Session, SessionConfig
+from smsgw.smpp.session import InvalidBindState, Session, SessionConfig
 
 log = structlog.get_logger(__name__)
 
@@ -122,7 +122,7 @@ class SmppProtocol(asyncio.Protocol):
     def send_request(self, pdu: Pdu) -> asyncio.Future[Pdu]:
         """Send a request now; the future gets its response (a GenericNack included).
 
-        Raises the session's errors at once (`InvalidSessionState`, `WindowFull`).
+        Raises the session's errors at once (`InvalidBindState`, `WindowFull`).
         """
         if is_response(pdu.command_id):
             raise ValueError("send_request takes requests; use respond for responses")
@@ -141,7 +141,7 @@ class SmppProtocol(asyncio.Protocol):
         """
         try:
             self.session.respond(request, command_status, **fields)
-        except InvalidSessionState:
+        except InvalidBindState:
             log.info("smpp.answer_dropped", command=request.command_id.name, state=self.state)
             return False
         self._after_call()
@@ -151,7 +151,7 @@ class SmppProtocol(asyncio.Protocol):
         """Like `respond`, for a ready-made response carrying the request's sequence number."""
         try:
             self.session.send(response, self._loop.time())
-        except InvalidSessionState:
+        except InvalidBindState:
             log.info("smpp.answer_dropped", command=response.command_id.name, state=self.state)
             return False
         self._after_call()
@@ -163,7 +163,7 @@ class SmppProtocol(asyncio.Protocol):
         if state.is_bound:
             self.session.unbind(self._loop.time())
             self._after_call()
-        elif state is not SessionState.UNBINDING and self._transport is not None:
+        elif state is not BindState.UNBINDING and self._transport is not None:
             self._transport.close()
 
     def abort(self) -> None:

@@ -51,7 +51,7 @@ from smsgw.config import load_config
 from smsgw.domain.money import Money
 from smsgw.smpp.constants import CommandId, CommandStatus
 from smsgw.smpp.pdu import DeliverSm, SubmitSm, SubmitSmResp
-from smsgw.smpp.session import InvalidSessionState
+from smsgw.smpp.session import InvalidBindState
 from smsgw.smpp.text import encode_text
 from smsgw.transport.smpp_protocol import LinkError, Signal
 from tests.e2e.proc import (
@@ -252,7 +252,7 @@ async def deliver_until_acked(tap: SmscTap, driver: Driver, text: str) -> None:
         )
         try:
             answer = await connection.deliver(pdu)
-        except (LinkError, InvalidSessionState):
+        except (LinkError, InvalidBindState):
             continue  # the link died with the MO on it: deliver again on the next bind
         if answer.command_status == CommandStatus.ESME_ROK:
             tap.redeliveries += attempt

@@ -31,7 +31,7 @@ from smsgw.service.messages import InboundSms, OutboundSms
 from smsgw.service.ports import (
     ChargeAnswer,
     ChargeOutcome,
-    ChargingGateway,
+    ChargingApi,
     MtSender,
     SendError,
     StoredCharge,
@@ -246,7 +246,7 @@ class Harness:
 
     async def open(self) -> Harness:
         self.store = await open_sqlite_store(self.path)
-        charging: Mapping[str, ChargingGateway] = self.charging
+        charging: Mapping[str, ChargingApi] = self.charging
         senders: Mapping[str, MtSender] = self.senders
         self.service = build_service(
             self.store,

@@ -12,12 +12,12 @@ from smsgw.smpp.codec import encode
 from smsgw.smpp.constants import CommandId, CommandStatus
 from smsgw.smpp.errors import InvalidCommandLength, InvalidSourceAddress
 from smsgw.smpp.events import (
+    BindState,
     GenericNackReceived,
     PduReceived,
     ProtocolError,
     ResponseReceived,
     Role,
-    SessionState,
     Unbound,
     UnmatchedResponse,
 )
@@ -36,7 +36,7 @@ from smsgw.smpp.pdu import (
 )
 from smsgw.smpp.session import (
     SEQUENCE_MAX,
-    InvalidSessionState,
+    InvalidBindState,
     Session,
     SessionConfig,
     WindowFull,
@@ -65,7 +65,7 @@ def test_table_is_symmetric_between_the_roles() -> None:
 
 
 def test_table_has_no_way_out_of_closed() -> None:
-    assert not [key for key in TRANSITIONS if key[1] is SessionState.CLOSED]
+    assert not [key for key in TRANSITIONS if key[1] is BindState.CLOSED]
 
 
 def _senders(command: CommandId) -> set[Role]:
@@ -85,7 +85,7 @@ def test_only_the_esme_submits_and_only_the_smsc_delivers() -> None:
 
 def test_own_send_outside_the_table_names_state_and_event() -> None:
     esme = Session(Role.ESME)
-    with pytest.raises(InvalidSessionState, match=r"esme cannot send submit_sm in state OPEN"):
+    with pytest.raises(InvalidBindState, match=r"esme cannot send submit_sm in state OPEN"):
         esme.submit(SubmitSm(), 0.0)
     assert esme.data_to_send() == b""
     assert not esme.can_send()
@@ -100,7 +100,7 @@ def test_bind_type_limits_what_may_be_sent(
 ) -> None:
     pair.bind(bind_class)
     sender = pair.esme if isinstance(forbidden, SubmitSm) else pair.smsc
-    with pytest.raises(InvalidSessionState, match=pair.esme.state.name):
+    with pytest.raises(InvalidBindState, match=pair.esme.state.name):
         sender.send(forbidden, 0.0)
 
 
@@ -112,7 +112,7 @@ def test_submit_before_bind_is_answered_with_rinvbndsts(pair: SessionPair) -> No
     (answer,) = pdus_in(pair.smsc.data_to_send())
     assert isinstance(answer, SubmitSmResp)
     assert (answer.sequence_number, answer.command_status) == (7, CommandStatus.ESME_RINVBNDSTS)
-    assert pair.smsc.state is SessionState.OPEN
+    assert pair.smsc.state is BindState.OPEN
 
 
 def test_second_bind_is_answered_with_ralybnd(pair: SessionPair) -> None:
@@ -121,7 +121,7 @@ def test_second_bind_is_answered_with_ralybnd(pair: SessionPair) -> None:
     (answer,) = pdus_in(pair.smsc.data_to_send())
     assert isinstance(answer, BindTransceiverResp)
     assert answer.command_status == CommandStatus.ESME_RALYBND
-    assert pair.smsc.state is SessionState.BOUND_TRX
+    assert pair.smsc.state is BindState.BOUND_TRX
 
 
 def test_request_without_response_outside_the_table_gets_generic_nack() -> None:
@@ -139,7 +139,7 @@ def test_unbind_before_bind_is_refused(pair: SessionPair) -> None:
     assert [type(answer).__name__ for answer in answers] == ["EnquireLinkResp", "UnbindResp"]
     assert isinstance(answers[1], UnbindResp)
     assert answers[1].command_status == CommandStatus.ESME_RINVBNDSTS
-    assert pair.smsc.state is SessionState.OPEN
+    assert pair.smsc.state is BindState.OPEN
 
 
 # --- bad PDUs ----------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def test_malformed_known_request_gets_its_own_resp_with_the_error(pair: SessionP
     (answer,) = pdus_in(pair.smsc.data_to_send())
     assert isinstance(answer, SubmitSmResp)
     assert (answer.sequence_number, answer.command_status) == (11, CommandStatus.ESME_RINVSRCADR)
-    assert pair.smsc.state is SessionState.BOUND_TRX
+    assert pair.smsc.state is BindState.BOUND_TRX
 
 
 @pytest.mark.parametrize("length", [4, 15, 0x7FFFFFFF])

@@ -13,10 +13,10 @@ from smsgw.smpp.constants import (
 from smsgw.smpp.events import (
     BindFailed,
     BindRequested,
+    BindState,
     DeliveryReceiptReceived,
     PduReceived,
     ResponseReceived,
-    SessionState,
     Unbound,
 )
 from smsgw.smpp.pdu import (
@@ -30,7 +30,7 @@ from smsgw.smpp.pdu import (
     SubmitSmResp,
     Unbind,
 )
-from smsgw.smpp.session import InvalidSessionState
+from smsgw.smpp.session import InvalidBindState
 from tests.smpp.helpers import SessionPair, pdus_in
 
 
@@ -42,13 +42,13 @@ def pair(request: pytest.FixtureRequest) -> SessionPair:
 @pytest.mark.parametrize(
     ("bind_class", "state"),
     [
-        (BindTransceiver, SessionState.BOUND_TRX),
-        (BindTransmitter, SessionState.BOUND_TX),
-        (BindReceiver, SessionState.BOUND_RX),
+        (BindTransceiver, BindState.BOUND_TRX),
+        (BindTransmitter, BindState.BOUND_TX),
+        (BindReceiver, BindState.BOUND_RX),
     ],
 )
 def test_bind_reaches_the_same_state_on_both_sides(
-    pair: SessionPair, bind_class: type[BindTransceiver], state: SessionState
+    pair: SessionPair, bind_class: type[BindTransceiver], state: BindState
 ) -> None:
     bound = pair.bind(bind_class)
     assert bound.state is state
@@ -73,9 +73,9 @@ def test_rejected_bind_leaves_both_open_and_allows_a_retry(pair: SessionPair) ->
     (failed,) = pair.to_esme()
     assert isinstance(failed, BindFailed)
     assert failed.command_status == CommandStatus.ESME_RINVPASWD
-    assert pair.esme.state is SessionState.OPEN
-    assert pair.smsc.state is SessionState.OPEN
-    assert pair.bind().state is SessionState.BOUND_TRX
+    assert pair.esme.state is BindState.OPEN
+    assert pair.smsc.state is BindState.OPEN
+    assert pair.bind().state is BindState.BOUND_TRX
 
 
 def test_reject_bind_needs_an_error_status(pair: SessionPair) -> None:
@@ -182,7 +182,7 @@ def test_ordinary_message_with_receipt_like_text_is_not_a_receipt(pair: SessionP
 def test_esme_unbind_handshake(pair: SessionPair) -> None:
     pair.bind()
     pair.esme.unbind(0.0)
-    assert pair.esme.state is SessionState.UNBINDING
+    assert pair.esme.state is BindState.UNBINDING
     assert pair.to_smsc() == [Unbound(by_peer=True, acknowledged=True)]
     assert pair.smsc.closed
     assert pair.to_esme() == [Unbound(by_peer=False, acknowledged=True)]
@@ -217,7 +217,7 @@ def test_while_unbinding_pending_answers_go_out_but_new_requests_do_not(
     (received,) = pair.to_esme()
     assert isinstance(received, PduReceived)
     pair.esme.unbind(0.0)
-    with pytest.raises(InvalidSessionState, match="submit_sm in state UNBINDING"):
+    with pytest.raises(InvalidBindState, match="submit_sm in state UNBINDING"):
         pair.esme.submit(SubmitSm(), 0.0)
     pair.esme.respond(received.pdu)  # the answer to a message received before the unbind
     sent = pdus_in(pair.esme.data_to_send())
@@ -232,5 +232,5 @@ def test_responding_on_a_closed_session_raises(pair: SessionPair) -> None:
     assert isinstance(received, PduReceived)
     pair.smsc.unbind(0.0)
     pair.to_esme()
-    with pytest.raises(InvalidSessionState, match="CLOSED"):
+    with pytest.raises(InvalidBindState, match="CLOSED"):
         pair.esme.respond(received.pdu)

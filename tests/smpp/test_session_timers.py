@@ -6,10 +6,10 @@ import pytest
 
 from smsgw.smpp.events import (
     BindFailed,
+    BindState,
     LinkDead,
     RequestTimedOut,
     ResponseReceived,
-    SessionState,
     Unbound,
     UnmatchedResponse,
 )
@@ -61,7 +61,7 @@ def test_unanswered_enquire_link_means_link_dead(pair: SessionPair) -> None:
     (event,) = pair.esme.handle_timer(40.0)
     assert isinstance(event, LinkDead)
     assert "enquire_link" in event.reason
-    assert pair.esme.state is SessionState.CLOSED
+    assert pair.esme.state is BindState.CLOSED
     assert pair.esme.get_timer() is None
     assert pair.esme.handle_timer(1000.0) == []
 
@@ -114,7 +114,7 @@ def test_unanswered_bind_fails() -> None:
     request = pair.esme.bind("esme", "pw", 0.0)
     assert pair.esme.get_timer() == 10.0
     assert pair.esme.handle_timer(10.0) == [BindFailed(request, None)]
-    assert pair.esme.state is SessionState.OPEN
+    assert pair.esme.state is BindState.OPEN
 
 
 def test_unanswered_unbind_closes_anyway(pair: SessionPair) -> None:

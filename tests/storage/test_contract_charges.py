@@ -11,7 +11,7 @@ from smsgw.domain.charges import Charge, ChargeState
 from smsgw.domain.money import Money
 from smsgw.service.ports import ChargeUsage
 from smsgw.service.store_port import PendingChargeConflictError, Store, Tx
-from tests.storage.builders import OTHER_PHONE, PHONE, T0, at, charge, rub
+from tests.storage.builders import OTHER_PHONE, PHONE, T0, charge, rub
 
 DETAILS = {"action": "pay", "session_id": "s1", "hours": 2, "plate": "А123ВС77", "n": None}
 
@@ -77,24 +77,6 @@ async def test_update_charge_is_a_compare_and_set(store: Store) -> None:
     assert found is not None
     assert (found.charge.state, found.operator_reference) == (ChargeState.CONFIRMED, "op-7")
     assert await store.transact(lambda tx: tx.pending_charge(PHONE)) is None
-
-
-async def test_charges_in_state_filters_by_state_and_age_oldest_first(store: Store) -> None:
-    for made in (
-        charge("new", phone="1", minutes=10),
-        charge("old", phone="2", minutes=1),
-        charge("mid", phone="3", minutes=5),
-        charge("done", phone="4", minutes=0, state=ChargeState.CONFIRMED),
-    ):
-        await store.transact(partial(insert_charge, made))
-
-    before_new = await store.transact(
-        lambda tx: tx.charges_in_state(ChargeState.REQUESTED, at(10), 10)
-    )
-    limited = await store.transact(lambda tx: tx.charges_in_state(ChargeState.REQUESTED, at(60), 2))
-
-    assert [c.charge.id for c in before_new] == ["old", "mid"]
-    assert [c.charge.id for c in limited] == ["old", "mid"]
 
 
 async def test_usage_counts_pending_confirmed_and_applied_charges(store: Store) -> None:

@@ -1,10 +1,11 @@
 """Receipts that overtake their submit_sm_resp, over real TCP into a real SQLite outbox.
 
-The outbox sends through an SMPP link to the simulator's SMSC; receipts come back on
-the same link (transceiver) or on the receiver bind while the resps come on the
-transmitter bind. Real SMSCs send the receipt right behind the resp, or even before
-it; a long reply gets one receipt per part. Whatever the order, every reply must end
-delivered.
+The outbox sends through an SMPP link to the simulator's SMSC; receipts come back, to
+the service wired as in production (`build_service`, the link's intake connected to
+`service.gateway`), on the same link (transceiver) or on the receiver bind while the
+resps come on the transmitter bind. Real SMSCs send the receipt right behind the resp,
+or even before it; a long reply gets one receipt per part. Whatever the order, every
+reply must end delivered.
 """
 
 from __future__ import annotations
@@ -21,16 +22,17 @@ import pytest
 from simulator.config import SmscAccount, SmscSettings
 from simulator.faults import Faults
 from simulator.smsc import SimulatedSmsc
+from smsgw.charging.callbacks import parse_callback
 from smsgw.service.messages import OutboundSms
 from smsgw.service.outbox import OutboxSender
-from smsgw.service.ports import OutboxState, StoredInbound
-from smsgw.service.settings import ServiceSettings
+from smsgw.service.ports import OutboxState
+from smsgw.service.runtime import build_service
+from smsgw.service.settings import Deployment
 from smsgw.service.store_port import Store, Tx
 from smsgw.smpp.reassembly import DEFAULT_TIMEOUT
 from smsgw.storage.sqlite import open_sqlite_store
 from smsgw.transport.smpp_client import BindMode, EsmeLinkConfig
 from smsgw.transport.smpp_link import IntakePort, IntakeSettings, OperatorLink
-from smsgw.transport.smpp_mo import AdmitUnit
 
 GUARD = 10.0
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -94,34 +96,25 @@ async def rig(tmp_path: Path, mode: BindMode, faults: Faults) -> AsyncIterator[R
         service=port,
         clock=FixedClock(),
     )
-    outbox = OutboxSender(store, {"mts": operator_link.sender}, FixedClock(), ServiceSettings())
-    port.connect(NoMo(outbox))
+    service = build_service(
+        store,
+        Deployment(zones={}, operators={}),
+        FixedClock(),
+        charging={},
+        senders={"mts": operator_link.sender},
+        verify_callback=parse_callback,
+    )
+    port.connect(service.gateway)
     link = operator_link.esme
     await link.start()
     try:
         async with asyncio.timeout(GUARD):
             await link.wait_bound()
-        yield Rig(smsc, store, outbox)
+        yield Rig(smsc, store, service.outbox)
     finally:
         await link.close()
         await smsc.close()
         await store.close()
-
-
-class NoMo:
-    """The service side of MO intake: these tests send none; receipts go to the outbox."""
-
-    def __init__(self, outbox: OutboxSender) -> None:
-        self.outbox = outbox
-
-    async def accept_receipt(self, operator_id: str, message_id: str, state: OutboxState) -> bool:
-        return await self.outbox.accept_receipt(operator_id, message_id, state)
-
-    async def admit_mo(self, unit: AdmitUnit) -> StoredInbound | None:
-        raise AssertionError("no MO in these tests")
-
-    async def admit_incomplete_mo(self, unit: AdmitUnit) -> StoredInbound | None:
-        raise AssertionError("no MO in these tests")
 
 
 MODES = [BindMode.TRANSCEIVER, BindMode.TRANSMITTER_RECEIVER]

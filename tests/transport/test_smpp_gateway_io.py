@@ -31,7 +31,7 @@ from smsgw.smpp.text import encode_text
 from smsgw.storage import open_store
 from smsgw.transport.smpp_client import EsmeLink, EsmeLinkConfig
 from smsgw.transport.smpp_link import IntakePort, IntakeSettings, OperatorLink
-from smsgw.transport.smpp_mo import AdmitUnit, SmppInbound, dedup_key_for
+from smsgw.transport.smpp_mo import AdmitUnit, SmppInbound
 from smsgw.transport.smpp_protocol import LinkError
 from smsgw.transport.smpp_sender import SmppSender
 
@@ -418,14 +418,6 @@ async def test_a_flood_of_large_mo_is_held_to_the_bound(tmp_path: Path) -> None:
         assert rig.link.stats.mo_in_flight_peak == 8
         assert rig.link.stats.reading_paused >= 1
         assert rig.rows("SELECT count(*) FROM inbound") == [(300,)]
-
-
-def test_dedup_key_window_and_content() -> None:
-    # the key HTTP MO endpoints use
-    base = dedup_key_for("l", "7903", "7757", "I", 1000.0)
-    assert base == dedup_key_for("l", "7903", "7757", "I", 1001.0)
-    assert base != dedup_key_for("l", "7903", "7757", "S", 1000.0)
-    assert base != dedup_key_for("l2", "7903", "7757", "I", 1000.0)
 
 
 async def test_long_cyrillic_reply_arrives_whole_in_segments(rig: Rig) -> None:

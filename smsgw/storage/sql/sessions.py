@@ -134,18 +134,6 @@ class SessionsSql(SqlTx):
         )
         return updated == 1
 
-    async def charges_in_state(
-        self, state: ChargeState, requested_before: datetime, limit: int
-    ) -> Sequence[StoredCharge]:
-        found = await self._all(
-            "SELECT * FROM charges WHERE state = ? AND requested_at < ?"
-            " ORDER BY requested_at, id LIMIT ?",
-            str(state),
-            self._time(requested_before),
-            limit,
-        )
-        return [rows.charge_from_row(row, self._read_time) for row in found]
-
     async def charge_usage(
         self,
         msisdn: str,
