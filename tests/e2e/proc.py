@@ -130,6 +130,23 @@ class FastClock:
     speed: float
 
 
+async def python_module(
+    module: str, *args: str, stderr: int = asyncio.subprocess.STDOUT
+) -> asyncio.subprocess.Process:
+    """`python -m module args` run from the repository, its stdout piped and unbuffered
+    (so each line arrives as it is written); stderr joins stdout unless told otherwise."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=stderr,
+        cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
 class GatewayProcess:
     """A running `python -m smsgw.cli serve`; its stdout (JSON logs) is kept in `output`."""
 
@@ -172,17 +189,7 @@ class GatewayProcess:
             if ahead_seconds or link_speed != 1.0 or fast_clock is not None
             else ("smsgw.cli", "serve")
         )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            *command,
-            "--config",
-            str(config),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            cwd=REPO,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        process = await python_module(*command, "--config", str(config))
         output: list[str] = []
         port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         reader = asyncio.create_task(_read_output(process, output, port))
