@@ -14,61 +14,40 @@ from typing import Final
 
 from aiohttp import web
 
+from smsgw.transport.static_files import TEXT_TYPES, StaticFolder
+
 OPS_ROOT: Final = Path(__file__).resolve().parent / "ops_web"
 
-STATIC_TYPES: Final = {
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
-    ".svg": "image/svg+xml",
-}
+STATIC_TYPES: Final = TEXT_TYPES
 
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; "
     "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
+OPS_FILES: Final = StaticFolder(
+    OPS_ROOT,
+    STATIC_TYPES,
+    {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-cache",
+    },
+)
+
 
 def add_ops_page_routes(app: web.Application) -> None:
     app.router.add_get("/ops", _to_index)
-    app.router.add_get("/ops/", _index)
-    app.router.add_get("/ops/{name}", _static_file)
+    app.router.add_get("/ops/", OPS_FILES.index)
+    app.router.add_get("/ops/{name}", OPS_FILES.named)
 
 
 async def _to_index(_request: web.Request) -> web.Response:
     raise web.HTTPFound("/ops/")
 
 
-async def _index(_request: web.Request) -> web.FileResponse:
-    return _file_response(OPS_ROOT / "index.html")
-
-
-async def _static_file(request: web.Request) -> web.FileResponse:
-    path = ops_file(request.match_info["name"])
-    if path is None:
-        raise web.HTTPNotFound(text="no such file")
-    return _file_response(path)
-
-
 def ops_file(name: str) -> Path | None:
     """The page's file called `name`, or None: plain names with a known suffix only, so
     nothing outside the folder can be reached."""
-    if not name or name.startswith(".") or "/" in name or "\\" in name:
-        return None
-    path = OPS_ROOT / name
-    if path.suffix not in STATIC_TYPES or not path.is_file():
-        return None
-    return path
-
-
-def _file_response(path: Path) -> web.FileResponse:
-    return web.FileResponse(
-        path,
-        headers={
-            "Content-Type": STATIC_TYPES[path.suffix],
-            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-            "Cache-Control": "no-cache",
-        },
-    )
+    return OPS_FILES.file(name)

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from simulator.bench.config import toml_text
 from smsgw.cli import main
 from smsgw.config import GatewaySettings, load_config
 from smsgw.config_strict import settings_tables
-from tests.e2e.proc import toml_text
 
 REPO = Path(__file__).resolve().parents[2]
 BASE: dict[str, Any] = tomllib.loads((REPO / "config.toml").read_text("utf-8"))

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from playwright.async_api import Browser, async_playwright
 
 from simulator.config import SmscAccount, SmscSettings
 from simulator.control import create_control_app
@@ -124,3 +125,17 @@ async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
         await runner.cleanup()
         await gateway.stop()
         await world.close()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Chromium through Playwright, one per test (skipped or failed as `chromium_path`)."""
+    executable = chromium_path()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=executable, args=["--no-sandbox"]
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()

@@ -5,14 +5,12 @@ shows nothing, because the data endpoints refuse."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from smsgw.replies.texts.ru import TEXTS as RU
-from tests.browser.conftest import ZONE, Demo, chromium_path
+from tests.browser.conftest import ZONE, Demo
 from tests.browser.test_webphone import PageWatch
 
 DRIVER = "79161234567"
@@ -20,19 +18,6 @@ PLATE = "A123BC77"
 TOKEN = "browser-token"  # conftest's http.api_token
 STEP_TIMEOUT_MS = 8_000
 expect.set_options(timeout=STEP_TIMEOUT_MS)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = chromium_path()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=executable, args=["--no-sandbox"]
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def paid_session(demo: Demo) -> None:

@@ -5,18 +5,16 @@ request and the gateway's replies arrive live."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, Page, Request, Response, async_playwright, expect
+from playwright.async_api import Browser, Page, Request, Response, expect
 
 from simulator.faults import Faults
 from simulator.operator import CONFIRMATION_PROMPT, DEFAULT_SERVICE_NUMBER
 from simulator.phones import ConfirmationPolicy
 from smsgw.replies.texts.ru import TEXTS as RU
-from tests.browser.conftest import SHORT_NUMBER, ZONE, Demo, chromium_path
+from tests.browser.conftest import SHORT_NUMBER, ZONE, Demo
 
 DRIVER = "79161234567"
 WAITER = "79035550011"  # answers the operator by hand (policy "ignore")
@@ -59,19 +57,6 @@ class PageWatch:
     def _on_request(self, request: Request) -> None:
         if not request.url.startswith(self.origin + "/"):
             self.foreign_requests.append(request.url)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = chromium_path()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=executable, args=["--no-sandbox"]
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def open_page(browser: Browser, demo: Demo) -> tuple[Page, PageWatch]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from simulator.control import create_control_app
 from simulator.webphone import add_webphone_routes
-from tests.browser.conftest import chromium_path, serve, simulated_world
+from tests.browser.conftest import serve, simulated_world
 
 SIMULATED: Mapping[str, object] = {
     "now": "2026-12-01T07:00:00+00:00",  # 10:00 in Moscow
@@ -33,19 +33,13 @@ async def page_url() -> AsyncIterator[str]:
         await world.close()
 
 
-async def test_the_page_shows_the_simulated_time_and_its_speed(page_url: str) -> None:
-    executable = chromium_path()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=executable, args=["--no-sandbox"]
-        )
-        try:
-            page = await browser.new_page()
-            await page.goto(page_url)
-            shown = page.locator("#sim-clock-time")
-            # 10:00 read once, then a simulated minute per real second
-            await expect(shown).to_contain_text("1 Dec", timeout=8_000)
-            await expect(shown).to_contain_text("10:0", timeout=8_000)
-            await expect(page.locator("#sim-clock-zone")).to_have_text("Europe/Moscow · ×60")
-        finally:
-            await browser.close()
+async def test_the_page_shows_the_simulated_time_and_its_speed(
+    browser: Browser, page_url: str
+) -> None:
+    page = await browser.new_page()
+    await page.goto(page_url)
+    shown = page.locator("#sim-clock-time")
+    # 10:00 read once, then a simulated minute per real second
+    await expect(shown).to_contain_text("1 Dec", timeout=8_000)
+    await expect(shown).to_contain_text("10:0", timeout=8_000)
+    await expect(page.locator("#sim-clock-zone")).to_have_text("Europe/Moscow · ×60")

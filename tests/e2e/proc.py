@@ -17,7 +17,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import re
 import signal
 import sys
 from collections.abc import Mapping, Sequence
@@ -25,13 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simulator.bench.config import toml_text
 from tests.e2e.rig import HTTP_LINK_SECRET, REPO, SHORT_NUMBER, TOKEN, secret_for
 
 SERVING_EVENT = "smsgw.serving"
 STARTUP_TIMEOUT = 30.0  # seconds: a guard only; the gateway starts in about one
 STOP_TIMEOUT = 30.0
 SMPP_PASSWORD = "pw"
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class GatewayStartError(RuntimeError):
@@ -119,57 +118,6 @@ def write_config(directory: Path, config: ServeConfig, name: str = "config.toml"
     return path
 
 
-# --- a TOML writer for the shapes a config has (the standard library only reads TOML) ------
-
-
-def toml_text(document: Mapping[str, Any]) -> str:
-    """Tables become [headers], lists of tables [[headers]]; anything deeper is inline."""
-    lines: list[str] = []
-    _emit_table(lines, (), document)
-    return "\n".join(lines) + "\n"
-
-
-def _emit_table(lines: list[str], path: tuple[str, ...], table: Mapping[str, Any]) -> None:
-    if path:
-        lines.append(f"[{'.'.join(path)}]")
-    for key, value in table.items():
-        if not isinstance(value, Mapping) and not _is_table_list(value):
-            lines.append(f"{_key(key)} = {_value(value)}")
-    for key, value in table.items():
-        if isinstance(value, Mapping):
-            _emit_table(lines, (*path, _key(key)), value)
-        elif _is_table_list(value):
-            for item in value:
-                lines.append(f"[[{'.'.join((*path, _key(key)))}]]")
-                lines.extend(f"{_key(k)} = {_value(v)}" for k, v in item.items())
-
-
-def _is_table_list(value: object) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
-
-
-def _key(key: str) -> str:
-    if not _BARE_KEY.fullmatch(key):
-        raise ValueError(f"not a bare TOML key: {key!r}")
-    return key
-
-
-def _value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        # a JSON string is a TOML basic string, but for DEL, which TOML wants escaped
-        # (and without ensure_ascii, whose surrogate pairs TOML refuses)
-        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML form for {value!r}")
-
-
 # --- the process ---------------------------------------------------------------------------
 
 
@@ -180,6 +128,23 @@ class FastClock:
 
     anchor: float
     speed: float
+
+
+async def python_module(
+    module: str, *args: str, stderr: int = asyncio.subprocess.STDOUT
+) -> asyncio.subprocess.Process:
+    """`python -m module args` run from the repository, its stdout piped and unbuffered
+    (so each line arrives as it is written); stderr joins stdout unless told otherwise."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=stderr,
+        cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 class GatewayProcess:
@@ -224,17 +189,7 @@ class GatewayProcess:
             if ahead_seconds or link_speed != 1.0 or fast_clock is not None
             else ("smsgw.cli", "serve")
         )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            *command,
-            "--config",
-            str(config),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            cwd=REPO,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        process = await python_module(*command, "--config", str(config))
         output: list[str] = []
         port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         reader = asyncio.create_task(_read_output(process, output, port))

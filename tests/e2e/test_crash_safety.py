@@ -42,6 +42,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.bench.config import toml_text
 from simulator.config import SmscAccount, SmscSettings
 from simulator.operator import OperatorSimulator
 from simulator.phones import PhoneBook, VirtualPhone
@@ -59,7 +60,6 @@ from tests.e2e.proc import (
     GatewayProcess,
     ServeConfig,
     system_id_for,
-    toml_text,
     write_config,
 )
 from tests.e2e.rig import SHORT_NUMBER, secret_for

@@ -5,14 +5,11 @@ into the simulated SMSC, operator callbacks (forged and replayed) and the operat
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 import orjson
-import pytest
 from yarl import URL
 
 from simulator.operator import SentCallback
@@ -26,25 +23,12 @@ from tests.e2e.rig import (
     SHORT_NUMBER,
     TOKEN,
     Rig,
-    running_rig,
     secret_for,
 )
 
 DRIVER = "79161234567"
 OTHER = "79031112233"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    async with running_rig(tmp_path) as rig:
-        yield rig
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def kannel_url(rig: Rig, sender: str, text: str, message_id: str, link: str = HTTP_LINK) -> URL:

@@ -24,6 +24,13 @@ from typing import Any
 import aiohttp
 import pytest
 
+from simulator.bench.kannel import (
+    KannelBinaries,
+    RunningKannel,
+    find_kannel,
+    kannel_ports,
+    status_says_ready,
+)
 from simulator.config import SmscAccount, SmscSettings
 from simulator.operator import OperatorSimulator
 from simulator.phones import ConfirmationPolicy, PhoneBook, VirtualPhone
@@ -41,16 +48,12 @@ from smsgw.smpp.pdu import DeliverSm, SubmitSm, SubmitSmResp
 from smsgw.smpp.text import encode_text
 from smsgw.transport.http_sender import KannelSender
 from tests.e2e.kannel import (
-    KannelBinaries,
+    LOG_TAIL_CHARS,
     KannelSetup,
-    RunningKannel,
     SendsmsCall,
     SendsmsRecorder,
-    find_kannel,
     kannel_config,
-    kannel_ports,
-    running_kannel,
-    status_says_ready,
+    running_kannel_for,
     wait_until,
 )
 from tests.e2e.rig import REPO, SHORT_NUMBER, T0, TOKEN, SettableClock, secret_for
@@ -142,6 +145,10 @@ class KannelRig:
     clock: SettableClock
     kannel: RunningKannel
     sendsms: SendsmsRecorder
+    setup: KannelSetup
+
+    def kannel_logs(self) -> str:
+        return self.kannel.log_tail(LOG_TAIL_CHARS)
 
     def phone(self, msisdn: str, rubles: int = 1000) -> VirtualPhone:
         policy = ConfirmationPolicy.CONFIRM
@@ -149,7 +156,7 @@ class KannelRig:
 
     async def text(self, msisdn: str, text: str) -> None:
         status = await self.smsc.send_mo(OPERATOR, msisdn, SHORT_NUMBER, text)
-        assert status == CommandStatus.ESME_ROK, self.kannel.log_text()
+        assert status == CommandStatus.ESME_ROK, self.kannel_logs()
 
     async def text_gsm7(self, msisdn: str, text: str) -> None:
         """The phone texts in the GSM 7-bit alphabet (data_coding 0), as most phones do
@@ -164,7 +171,9 @@ class KannelRig:
             short_message=encode_text(text, GSM7),
         )
         response = await connection.deliver(pdu)
-        assert response.command_status == CommandStatus.ESME_ROK, self.kannel.log_text()
+        assert response.command_status == CommandStatus.ESME_ROK, self.kannel.log_tail(
+            LOG_TAIL_CHARS
+        )
 
     async def replies(self, msisdn: str, count: int) -> list[ReceivedMt]:
         """The messages `msisdn` got, once there are `count`; Kannel's logs on timeout."""
@@ -172,7 +181,7 @@ class KannelRig:
             await self.smsc.wait_for_texts(msisdn, count, timeout=REPLY_TIMEOUT)
         except TimeoutError:
             pytest.fail(
-                f"{count} replies expected, got {self.smsc.inbox[msisdn]}\n{self.kannel.log_text()}"
+                f"{count} replies expected, got {self.smsc.inbox[msisdn]}\n{self.kannel_logs()}"
             )
         return list(self.smsc.inbox[msisdn])
 
@@ -209,7 +218,7 @@ class KannelRig:
         try:
             await wait_until(reached, REPLY_TIMEOUT, f"outbox {outbox_id} {state}")
         except TimeoutError as error:
-            pytest.fail(f"{error}\n{self.kannel.log_text()}")
+            pytest.fail(f"{error}\n{self.kannel_logs()}")
 
 
 @asynccontextmanager
@@ -245,8 +254,8 @@ async def running_kannel_rig(tmp_path: Path, binaries: KannelBinaries) -> AsyncI
         setup = replace(
             setup, mo_base_url=f"{gateway.base_url}/mo/kannel/{LINK_ID}", mo_secret=LINK_SECRET
         )
-        kannel = await stack.enter_async_context(running_kannel(binaries, setup))
-        yield KannelRig(gateway, smsc, operator, phones, clock, kannel, sendsms)
+        kannel = await stack.enter_async_context(running_kannel_for(binaries, setup))
+        yield KannelRig(gateway, smsc, operator, phones, clock, kannel, sendsms, setup)
 
 
 @pytest.fixture
@@ -341,9 +350,9 @@ async def test_every_gsm_character_and_kazakh_letter_survives_kannel(rig: Kannel
     texts = [gsm_text, "Тұрақ 7001: әғқңөұүһі, 500 ₸ «төленді»", "14\u202f999 ₽ до 11:00"]
     async with aiohttp.ClientSession() as session:
         sender = KannelSender(
-            rig.kannel.setup.sendsms_url,
-            rig.kannel.setup.sendsms_username,
-            rig.kannel.setup.sendsms_password,
+            rig.setup.sendsms_url,
+            rig.setup.sendsms_username,
+            rig.setup.sendsms_password,
             OPERATOR,
             session,
             dlr_url_template="",

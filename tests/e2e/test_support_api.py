@@ -5,9 +5,7 @@ links, the simulator's SMSC and operators): "was I charged twice?" (a phone's hi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -16,7 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from simulator.phones import ConfirmationPolicy
-from tests.e2e.rig import TOKEN, Rig, running_rig
+from tests.e2e.rig import TOKEN, Rig
 
 DRIVER = "79161234567"
 PLATE = "A123BC77"
@@ -24,18 +22,6 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 PAY = f"1001*{PLATE}*2"
 TWO_HOURS_IN_1001 = 12_000  # 60.00 RUB an hour, in kopecks
 MOSCOW_OFFSET = "+03:00"
-
-
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    async with running_rig(tmp_path) as rig:
-        yield rig
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def get_json(

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -21,6 +19,7 @@ import aiohttp
 
 from smsgw.config import load_config
 from smsgw.domain.tariffs import paid_intervals
+from tests.e2e.proc import python_module
 from tests.e2e.test_shutdown import unused_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,19 +50,7 @@ def demo_config(directory: Path) -> Path:
 
 @asynccontextmanager
 async def demo(config: Path, *args: str) -> AsyncIterator[tuple[str, list[str]]]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "smsgw.cli",
-        "demo",
-        "--config",
-        str(config),
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        cwd=REPO,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process = await python_module("smsgw.cli", "demo", "--config", str(config), *args)
     assert process.stdout is not None
     lines: list[str] = []
     web_phone: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -90,6 +77,15 @@ async def demo(config: Path, *args: str) -> AsyncIterator[tuple[str, list[str]]]
         code = await asyncio.wait_for(process.wait(), GUARD_SECONDS)
         await reader
         assert code == 0, "\n".join(lines[-30:])
+
+
+async def refused_demo(config: Path, *args: str) -> tuple[int | None, str]:
+    """`smsgw demo` that is expected to refuse its arguments: exit code and stderr."""
+    process = await python_module(
+        "smsgw.cli", "demo", "--config", str(config), *args, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await asyncio.wait_for(process.communicate(), GUARD_SECONDS)
+    return process.returncode, err.decode()
 
 
 async def inbox(session: aiohttp.ClientSession, web_phone: str) -> list[dict[str, Any]]:
@@ -144,22 +140,9 @@ async def test_the_demo_prints_the_commands_the_readme_shows(tmp_path: Path) -> 
 
 
 async def test_a_bad_clock_is_named(tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "smsgw.cli",
-        "demo",
-        "--config",
-        str(demo_config(tmp_path)),
-        "--clock",
-        "tomorrow",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=REPO,
-    )
-    _, err = await asyncio.wait_for(process.communicate(), GUARD_SECONDS)
-    assert process.returncode == 2
-    assert "--clock: must be a date and time like 2026-12-01T10:00" in err.decode()
+    code, err = await refused_demo(demo_config(tmp_path), "--clock", "tomorrow")
+    assert code == 2
+    assert "--clock: must be a date and time like 2026-12-01T10:00" in err
 
 
 def test_make_run_starts_the_demo_at_a_paid_hour() -> None:
@@ -185,20 +168,9 @@ async def test_an_unknown_simulator_key_is_named(tmp_path: Path) -> None:
         ),
         "utf-8",
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "smsgw.cli",
-        "demo",
-        "--config",
-        str(config),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=REPO,
-    )
-    _, err = await asyncio.wait_for(process.communicate(), GUARD_SECONDS)
-    assert process.returncode == 2
-    assert "simulator.control.hots: unknown setting; did you mean 'host'?" in err.decode()
+    code, err = await refused_demo(config)
+    assert code == 2
+    assert "simulator.control.hots: unknown setting; did you mean 'host'?" in err
 
 
 async def test_the_demo_stops_in_time_while_a_web_phone_listens(tmp_path: Path) -> None:
