@@ -23,7 +23,7 @@ BindModeName = Literal["transceiver", "transmitter_receiver"]
 class GatewaySettings:
     short_number: str = "7757"
     default_language: Language = Language.RU
-    node_id: str = ""  # empty: hostname and pid
+    node_id: str = ""  # empty: the host name (bootstrap.node_id)
     reminder_minutes: int = 10
     confirmation_timeout_minutes: int = 15
     plate_formats: tuple[str, ...] = ("ru", "kz")
