@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import ipaddress
 import socket
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -147,7 +147,10 @@ class OperatorSenders:
     """An operator's ways out in turn (several binds share the load)."""
 
     def __init__(self, senders: Sequence[MtSender]) -> None:
+        # what each sender can do is known once, not asked per reply (a runtime Protocol
+        # check walks the protocol's attributes every time)
         self._senders = list(senders)
+        self._ways = [_parts_way(sender) for sender in self._senders]
         self._next = 0
 
     async def send(self, sms: OutboundSms) -> str:
@@ -157,11 +160,22 @@ class OperatorSenders:
 
     async def send_parts(self, sms: OutboundSms, on_part: PartAccepted) -> str:
         """As `send`, passing each part's message id on (SMPP links report them)."""
-        sender = self._senders[self._next % len(self._senders)]
+        way = self._ways[self._next % len(self._ways)]
         self._next += 1
-        if isinstance(sender, PartwiseSender):
-            return await sender.send_parts(sms, on_part)
-        return await sender.send(sms)
+        return await way(sms, on_part)
+
+
+SendParts = Callable[[OutboundSms, PartAccepted], Awaitable[str]]
+
+
+def _parts_way(sender: MtSender) -> SendParts:
+    if isinstance(sender, PartwiseSender):
+        return sender.send_parts
+
+    async def whole(sms: OutboundSms, on_part: PartAccepted) -> str:
+        return await sender.send(sms)  # an HTTP sender reports no parts
+
+    return whole
 
 
 def node_id(config: AppConfig) -> str:

@@ -27,7 +27,6 @@ from smsgw.service.messages import OutboundSms
 from smsgw.service.ports import (
     MtSender,
     PartReceipt,
-    PartwiseSender,
     SendError,
     StoredOutbound,
 )
@@ -159,7 +158,9 @@ class OutboxSender:
         """Send `sms`; each part's id is recorded as its resp comes, but the last one
         answered is left in `last`, to be recorded with the send itself: one transaction
         fewer per reply, and a single-part reply costs none extra."""
-        if not isinstance(sender, PartwiseSender):
+        # a plain attribute look-up: a runtime Protocol check per reply costs more
+        send_parts = getattr(sender, "send_parts", None)
+        if send_parts is None:
             return await sender.send(sms)
         answered = 0
 
@@ -178,7 +179,8 @@ class OutboxSender:
                 # reported unmatched; resending the message for this would send it twice
                 log.exception("mt_part_unrecorded", outbox_id=sms.outbox_id, part=part)
 
-        return await sender.send_parts(sms, on_part)
+        message_id: str = await send_parts(sms, on_part)
+        return message_id
 
     async def _not_sent(self, row: StoredOutbound, error: SendError) -> None:
         attempts = row.attempts + 1
