@@ -1,7 +1,7 @@
 """Typed refusals of the domain, each naming the reply that answers it.
 
-Every refusal the driver should hear about is a `DomainError` subclass whose class
-attribute `reply_key` names the reply text (see the reply-key list shared with
+Every refusal the driver should hear about is a `DomainError` subclass whose
+`reply_key` names the reply text (see the reply-key list shared with
 smsgw.replies). The facts the reply needs travel on the instance as the `facts`
 dict, given as keyword arguments when raising:
 
@@ -16,13 +16,12 @@ with a message that names the bad configuration key.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 
 class DomainError(Exception):
     """A refusal the subscriber is told about; `reply_key` picks the reply text."""
 
-    reply_key: ClassVar[str] = "error.temporary"
+    # a class attribute; LimitError sets it per instance (one class, seven limits)
+    reply_key: str = "error.temporary"
 
     def __init__(self, **facts: object) -> None:
         super().__init__(self.reply_key, facts)
@@ -110,35 +109,14 @@ class OperatorOtherCurrencyError(DomainError):
 
 
 class LimitError(DomainError):
-    """A payment that would break the operator's limit policy: {operator, limit, amount}."""
+    """A payment that would break the operator's limit policy: {operator, limit, amount}.
 
+    One class for every limit: which limit it is, is the reply key the instance carries
+    (a `smsgw.domain.limits.LimitKind` value such as "limit.per_day_amount")."""
 
-class LimitBelowMinimumError(LimitError):
-    reply_key = "limit.min"
-
-
-class LimitMaxPerPaymentError(LimitError):
-    reply_key = "limit.max_per_payment"
-
-
-class LimitPerDayAmountError(LimitError):
-    reply_key = "limit.per_day_amount"
-
-
-class LimitPerDayCountError(LimitError):
-    reply_key = "limit.per_day_count"
-
-
-class LimitPerMonthAmountError(LimitError):
-    reply_key = "limit.per_month_amount"
-
-
-class LimitPerMonthCountError(LimitError):
-    reply_key = "limit.per_month_count"
-
-
-class LimitMustRemainError(LimitError):
-    reply_key = "limit.must_remain"
+    def __init__(self, reply_key: str, **facts: object) -> None:
+        self.reply_key = reply_key
+        super().__init__(**facts)
 
 
 # --- not replies -----------------------------------------------------------------------

@@ -27,7 +27,7 @@ are), so nothing here reads a clock or makes up an id.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -156,6 +156,43 @@ def sum_by_currency(entries: Iterable[Entry]) -> dict[str, int]:
     return totals
 
 
+# --- the rules of posting: this in-memory ledger and the SQL units of work
+# (smsgw/storage/ledger_rules.py) apply the same ones --------------------------------
+
+
+def repeat_of(existing: Transaction, transaction: Transaction) -> Transaction:
+    """The posted transaction when `transaction` repeats it; raise when it conflicts."""
+    if not existing.same_movement(transaction):
+        raise ConflictingPostingError(
+            transaction=transaction.id,
+            existing=existing.id,
+            kind=str(transaction.kind),
+            reference=transaction.reference,
+        )
+    return existing
+
+
+def balance_changes(transaction: Transaction) -> dict[Account, int]:
+    """The net change per account, in a stable order (by key) so that row locks are always
+    taken in the same order and two units cannot deadlock on them."""
+    changes: dict[Account, int] = {}
+    for entry in transaction.entries:
+        changes[entry.account] = changes.get(entry.account, 0) + entry.amount.minor
+    return {account: changes[account] for account in sorted(changes, key=lambda a: a.key)}
+
+
+def refuse_overdraft(changes: Mapping[Account, int], balances: Mapping[str, int]) -> None:
+    """A phone's parking account never goes below zero; `balances` by account key."""
+    for account, change in changes.items():
+        before = balances.get(account.key, 0)
+        if account.kind is AccountKind.PHONE and before + change < 0:
+            raise InsufficientBalanceError(
+                account=account.key,
+                balance=Money(before, account.currency),
+                amount=Money(change, account.currency),
+            )
+
+
 class Ledger:
     """The in-memory ledger: an append-only list of transactions and derived balances."""
 
@@ -194,30 +231,15 @@ class Ledger:
             self._by_id.get(transaction.id),
             self._by_reference.get((transaction.kind, transaction.reference)),
         ):
-            if existing is None:
-                continue
-            if not existing.same_movement(transaction):
-                raise ConflictingPostingError(
-                    transaction=transaction.id,
-                    existing=existing.id,
-                    kind=str(transaction.kind),
-                    reference=transaction.reference,
-                )
-            return existing
+            if existing is not None:
+                return repeat_of(existing, transaction)
         return None
 
     def _refuse_negative_phone_balance(self, transaction: Transaction) -> None:
-        changes: dict[Account, int] = {}
-        for entry in transaction.entries:
-            changes[entry.account] = changes.get(entry.account, 0) + entry.amount.minor
-        for account, change in changes.items():
-            after = self.balance(account).minor + change
-            if account.kind is AccountKind.PHONE and after < 0:
-                raise InsufficientBalanceError(
-                    account=account.key,
-                    balance=self.balance(account),
-                    amount=Money(change, account.currency),
-                )
+        changes = balance_changes(transaction)
+        refuse_overdraft(
+            changes, {account.key: self._balances.get(account, 0) for account in changes}
+        )
 
     def balance(self, account: Account) -> Money:
         return Money(self._balances.get(account, 0), account.currency)

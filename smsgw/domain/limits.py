@@ -8,11 +8,10 @@ payments cannot both slip under a limit. A charge counts in the period it was re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
-from types import MappingProxyType
 from typing import TypeVar
 
 from smsgw.domain import errors
@@ -31,19 +30,6 @@ class LimitKind(StrEnum):
     PER_MONTH_AMOUNT = "limit.per_month_amount"
     PER_MONTH_COUNT = "limit.per_month_count"
     MUST_REMAIN = "limit.must_remain"
-
-
-_ERRORS: Mapping[LimitKind, type[errors.LimitError]] = MappingProxyType(
-    {
-        LimitKind.MIN: errors.LimitBelowMinimumError,
-        LimitKind.MAX_PER_PAYMENT: errors.LimitMaxPerPaymentError,
-        LimitKind.PER_DAY_AMOUNT: errors.LimitPerDayAmountError,
-        LimitKind.PER_DAY_COUNT: errors.LimitPerDayCountError,
-        LimitKind.PER_MONTH_AMOUNT: errors.LimitPerMonthAmountError,
-        LimitKind.PER_MONTH_COUNT: errors.LimitPerMonthCountError,
-        LimitKind.MUST_REMAIN: errors.LimitMustRemainError,
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +68,7 @@ class LimitBroken:
         return {"operator": self.operator, "limit": self.limit, "amount": self.amount}
 
     def to_error(self) -> errors.LimitError:
-        return _ERRORS[self.kind](**self.facts())
+        return errors.LimitError(self.reply_key, **self.facts())
 
 
 def check_limits(

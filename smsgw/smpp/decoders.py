@@ -71,6 +71,22 @@ from smsgw.smpp.tlv import decode_tlvs
 # --- decoders: (class, frame, command_status, sequence_number) -> Pdu --------------------
 
 
+def _body_left_out_on_error(
+    decoder: Callable[[type[P], bytes, int, int], P],
+) -> Callable[[type[P], bytes, int, int], P]:
+    """A response decoder that also reads a response with a status and no body.
+
+    3.4 leaves the body of bind_*_resp and submit_sm_resp out on error; SMSCs that leave
+    out the body of another response too are read the same way, leniently."""
+
+    def decode(cls: type[P], frame: bytes, status: int, sequence: int) -> P:
+        if status and len(frame) == HEADER_LENGTH:
+            return cls(sequence, status)
+        return decoder(cls, frame, status, sequence)
+
+    return decode
+
+
 def _decode_empty(cls: type[P], frame: bytes, status: int, sequence: int) -> P:
     no_trailing(frame, HEADER_LENGTH)
     return cls(sequence, status)
@@ -191,13 +207,10 @@ def _message_and_tlvs(text: str, frame: bytes, pos: int) -> _MessageAndTlvs:
     )
 
 
+@_body_left_out_on_error
 def _decode_message_id_resp(
     cls: type[_MessageIdResp], frame: bytes, status: int, sequence: int
 ) -> _MessageIdResp:
-    if status and len(frame) == HEADER_LENGTH:
-        # 3.4 leaves submit_sm_resp's body out on error; SMSCs that leave out the body
-        # of deliver_sm_resp or data_sm_resp too are read the same way, leniently
-        return cls(sequence, status)
     end = frame.find(0, 16, 16 + MESSAGE_ID_MAX)
     if end < 0:
         missing_nul(frame.decode("latin-1"), 16, MESSAGE_ID)
@@ -227,9 +240,8 @@ def _decode_bind(cls: type[_Bind], frame: bytes, status: int, sequence: int) -> 
     )
 
 
+@_body_left_out_on_error
 def _decode_bind_resp(cls: type[_BindResp], frame: bytes, status: int, sequence: int) -> _BindResp:
-    if status and len(frame) == HEADER_LENGTH:
-        return cls(sequence, status)
     text = frame.decode("latin-1")
     system_id, pos = cstring(text, 16, SYSTEM_ID)
     return cls(sequence, status, system_id, tlvs_field(frame, pos))
@@ -288,11 +300,10 @@ def _decode_submit_multi(
     return cls(sequence, status, *fields)
 
 
+@_body_left_out_on_error
 def _decode_submit_multi_resp(
     cls: type[SubmitMultiResp], frame: bytes, status: int, sequence: int
 ) -> SubmitMultiResp:
-    if status and len(frame) == HEADER_LENGTH:
-        return cls(sequence, status)
     text = frame.decode("latin-1")
     message_id, pos = cstring(text, 16, MESSAGE_ID)
     count = frame[pos]
@@ -315,11 +326,10 @@ def _decode_query_sm(cls: type[QuerySm], frame: bytes, status: int, sequence: in
     return cls(sequence, status, message_id, *source)
 
 
+@_body_left_out_on_error
 def _decode_query_sm_resp(
     cls: type[QuerySmResp], frame: bytes, status: int, sequence: int
 ) -> QuerySmResp:
-    if status and len(frame) == HEADER_LENGTH:
-        return cls(sequence, status)
     text = frame.decode("latin-1")
     message_id, pos = cstring(text, 16, MESSAGE_ID)
     final_date, pos = time_field(text, pos, FINAL_DATE)

@@ -203,7 +203,7 @@ def test_beeline_reports_exactly_the_first_limit_broken(
 
 def test_a_broken_limit_becomes_the_error_with_its_reply_key() -> None:
     mts = OPERATORS["mts"]
-    with pytest.raises(errors.LimitMaxPerPaymentError) as refused:
+    with pytest.raises(errors.LimitError) as refused:
         ensure_within_limits(mts, Money(1_500_000, "RUB"), Usage.zero("RUB"))
     assert refused.value.reply_key == "limit.max_per_payment"
     assert refused.value.facts == {
