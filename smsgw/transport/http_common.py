@@ -39,18 +39,6 @@ class HttpError(Exception):
         super().__init__(message)
         self.refusal = refusal
 
-    @property
-    def status(self) -> int:
-        return self.refusal.status
-
-    @property
-    def code(self) -> str:
-        return self.refusal.code
-
-    @property
-    def headers(self) -> Mapping[str, str] | None:
-        return self.refusal.headers
-
 
 # the refusals the endpoints raise, one row each: status, error code (and headers)
 MISSING_FIELD: Final = Refusal(400, "missing_field")
@@ -90,6 +78,12 @@ def json_error(
     status: int, code: str, message: str, headers: Mapping[str, str] | None = None
 ) -> web.Response:
     return json_response({"error": code, "message": message}, status=status, headers=headers)
+
+
+def refused(error: HttpError) -> web.Response:
+    """The JSON answer to a raised HttpError: its refusal's status, code and headers."""
+    refusal = error.refusal
+    return json_error(refusal.status, refusal.code, str(error), refusal.headers)
 
 
 # --- phone numbers -----------------------------------------------------------------------
