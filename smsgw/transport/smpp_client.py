@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 import structlog
 from structlog.typing import FilteringBoundLogger
@@ -75,6 +76,7 @@ log = structlog.get_logger(__name__)
 DeliverHandler = Callable[[DeliverSm | DataSm], Awaitable[int]]
 ReceiptHandler = Callable[[DeliveryReceiptReceived], Awaitable[int]]
 AnswerHandler = Callable[[int, SubmitSmResp], Awaitable[None]]
+Received = TypeVar("Received")
 
 
 class EsmeLink:
@@ -274,12 +276,7 @@ class EsmeLink:
 
     async def answer_message(self, protocol: SmppProtocol, pdu: DeliverSm | DataSm) -> None:
         """Hand a deliver_sm / data_sm to ``on_deliver`` and answer with its status."""
-        self.stats.received += 1
-        try:
-            status = await self.on_deliver(pdu)
-        except Exception:
-            log.exception("esme.deliver_handler_failed")
-            status = CommandStatus.ESME_RX_T_APPN
+        status = await self._handled(self.on_deliver, pdu, "esme.deliver_handler_failed")
         protocol.respond(pdu, status)
 
     async def answer_receipt(self, protocol: SmppProtocol, event: DeliveryReceiptReceived) -> None:
@@ -288,13 +285,20 @@ class EsmeLink:
             assert isinstance(event.pdu, DeliverSm | DataSm)
             await self.answer_message(protocol, event.pdu)
             return
+        status = await self._handled(self.on_receipt, event, "esme.receipt_handler_failed")
+        protocol.respond(event.pdu, status)
+
+    async def _handled(
+        self, handler: Callable[[Received], Awaitable[int]], message: Received, failure: str
+    ) -> int:
+        """Count a received message and await its handler's status; a handler that
+        raises is answered with a temporary error (ESME_RX_T_APPN), so it comes again."""
         self.stats.received += 1
         try:
-            status = await self.on_receipt(event)
+            return await handler(message)
         except Exception:
-            log.exception("esme.receipt_handler_failed")
-            status = CommandStatus.ESME_RX_T_APPN
-        protocol.respond(event.pdu, status)
+            log.exception(failure)
+            return CommandStatus.ESME_RX_T_APPN
 
     # --- state ---------------------------------------------------------------------------
 
