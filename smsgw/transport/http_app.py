@@ -38,13 +38,7 @@ from smsgw.observability import Metrics
 from smsgw.service.messages import InboundSms
 from smsgw.service.ports import CallbackAnswer, OutboxState, StoreFigures
 from smsgw.transport.http_callbacks import DEFAULT_CALLBACK_MAX_BYTES, CallbackEndpoints
-from smsgw.transport.http_common import (
-    HttpError,
-    HttpLink,
-    LinkRefusedError,
-    json_error,
-    refused,
-)
+from smsgw.transport.http_common import HttpError, HttpLink, LinkRefusedError, json_error
 from smsgw.transport.http_dlr import DlrEndpoints
 from smsgw.transport.http_limits import (
     ConnectionGuard,
@@ -198,9 +192,9 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         if counter is not None:
             counter.labels(route=_route_of(request), reason=refusal.reason).inc()
         log.info("http.link_refused", route=_route_of(request), reason=refusal.reason)
-        return refused(refusal.error)
+        return refusal.error.answer()
     except HttpError as error:
-        return refused(error)
+        return error.answer()
     except ConnectionError:
         # the client hung up (or was cut off by the read deadline) mid-request: nobody is
         # left to answer, and nothing went wrong on our side

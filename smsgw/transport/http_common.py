@@ -39,6 +39,11 @@ class HttpError(Exception):
         super().__init__(message)
         self.refusal = refusal
 
+    def answer(self) -> web.Response:
+        """The JSON answer: the refusal's status, code and headers, and this message."""
+        refusal = self.refusal
+        return json_error(refusal.status, refusal.code, str(self), refusal.headers)
+
 
 # the refusals the endpoints raise, one row each: status, error code (and headers)
 MISSING_FIELD: Final = Refusal(400, "missing_field")
@@ -78,12 +83,6 @@ def json_error(
     status: int, code: str, message: str, headers: Mapping[str, str] | None = None
 ) -> web.Response:
     return json_response({"error": code, "message": message}, status=status, headers=headers)
-
-
-def refused(error: HttpError) -> web.Response:
-    """The JSON answer to a raised HttpError: its refusal's status, code and headers."""
-    refusal = error.refusal
-    return json_error(refusal.status, refusal.code, str(error), refusal.headers)
 
 
 # --- phone numbers -----------------------------------------------------------------------
