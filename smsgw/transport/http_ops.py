@@ -102,33 +102,21 @@ def _iso(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+@dataclass(kw_only=True, eq=False)
 class OpsEndpoints:
-    def __init__(
-        self,
-        *,
-        api_token: str,
-        metrics: Metrics,
-        plate_rules: PlateRules,
-        ready: Ready,
-        plate_status: PlateStatus,
-        phone_overview: PhoneOverview,
-        clock: Clock,
-        plate_everywhere: PlateEverywhere,
-        phone_history: PhoneHistory,
-        store_figures: ReadFigures,
-        outbox_view: OutboxView | None = None,
-    ) -> None:
-        self.outbox_view = outbox_view
-        self.api_token = api_token
-        self.metrics = metrics
-        self.plate_rules = plate_rules
-        self.ready = ready
-        self.plate_status = plate_status
-        self.phone_overview = phone_overview
-        self.clock = clock
-        self.plate_everywhere = plate_everywhere
-        self.phone_history = phone_history
-        self.store_figures = store_figures
+    """The ops API's handlers: health, readiness, metrics and the support look-ups."""
+
+    api_token: str
+    metrics: Metrics
+    plate_rules: PlateRules
+    ready: Ready
+    plate_status: PlateStatus
+    phone_overview: PhoneOverview
+    clock: Clock
+    plate_everywhere: PlateEverywhere
+    phone_history: PhoneHistory
+    store_figures: ReadFigures
+    outbox_view: OutboxView | None = None
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/health", self.health)
