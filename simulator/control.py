@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 
 import orjson
 from aiohttp import web
@@ -53,6 +53,7 @@ from simulator.world import (
     phone_json,
 )
 from smsgw.smpp.constants import CommandStatus
+from smsgw.transport.http_common import HttpError, Refusal
 from smsgw.transport.smpp_protocol import LinkError
 
 WORLD: Final = web.AppKey("world", SimulatedWorld)
@@ -65,40 +66,13 @@ MAX_ANSWER_DELAY = 24 * 3600.0
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class ControlError(Exception):
-    """A request the API refuses; `http_status` and `error_code` say how."""
-
-    http_status: ClassVar[int] = 400
-    error_code: ClassVar[str] = "bad_request"
-
-
-class BadRequestError(ControlError):
-    pass
-
-
-class PhoneNotFoundError(ControlError):
-    http_status = 404
-    error_code = "unknown_phone"
-
-
-class PhoneExistsError(ControlError):
-    http_status = 409
-    error_code = "phone_exists"
-
-
-class NotBoundError(ControlError):
-    http_status = 409
-    error_code = "no_gateway_bound"
-
-
-class NothingPendingError(ControlError):
-    http_status = 409
-    error_code = "no_pending_confirmation"
-
-
-class LinkFailedError(ControlError):
-    http_status = 502
-    error_code = "link_error"
+# the refusals the API raises (as smsgw's HttpError), one row each: status and error code
+BAD_REQUEST: Final = Refusal(400, "bad_request")
+UNKNOWN_PHONE: Final = Refusal(404, "unknown_phone")
+PHONE_EXISTS: Final = Refusal(409, "phone_exists")
+NO_GATEWAY_BOUND: Final = Refusal(409, "no_gateway_bound")
+NO_PENDING_CONFIRMATION: Final = Refusal(409, "no_pending_confirmation")
+LINK_FAILED: Final = Refusal(502, "link_error")
 
 
 def create_control_app(
@@ -151,17 +125,19 @@ async def post_phone(request: web.Request) -> web.Response:
     existing = world.phones.get(msisdn)
     if existing is not None:
         if operator is not None and operator != existing.operator_id:
-            raise PhoneExistsError(f"{msisdn} exists already with operator {existing.operator_id}")
+            raise HttpError(
+                PHONE_EXISTS, f"{msisdn} exists already with operator {existing.operator_id}"
+            )
         return _json(phone_json(existing))
     balance = body.get("balance_minor", 1000_00)
     if isinstance(balance, bool) or not isinstance(balance, int) or balance < 0:
-        raise BadRequestError("balance_minor: must be a whole number ≥ 0")
+        raise HttpError(BAD_REQUEST, "balance_minor: must be a whole number ≥ 0")
     policy = _policy(body.get("policy", "confirm"))
     delay = _delay(body.get("answer_delay", 0.0))
     try:
         phone = world.phone(msisdn, operator, balance_minor=balance, policy=policy)
     except ValueError as error:
-        raise BadRequestError(str(error)) from None
+        raise HttpError(BAD_REQUEST, str(error)) from None
     if delay:
         world.set_policy(msisdn, policy, delay)
     return _json(phone_json(phone), status=201)
@@ -176,13 +152,13 @@ async def post_text(request: web.Request) -> web.Response:
     phone = _phone(request)
     text = _string(await _body(request), "text", allow_empty=True)
     if len(text) > MAX_TEXT_CHARS:
-        raise BadRequestError(f"text: at most {MAX_TEXT_CHARS} characters")
+        raise HttpError(BAD_REQUEST, f"text: at most {MAX_TEXT_CHARS} characters")
     try:
         status = await world.text(phone.msisdn, text)
     except NoGatewayBoundError as error:
-        raise NotBoundError(str(error)) from None
+        raise HttpError(NO_GATEWAY_BOUND, str(error)) from None
     except LinkError as error:
-        raise LinkFailedError(f"the deliver_sm got no answer: {error}") from None
+        raise HttpError(LINK_FAILED, f"the deliver_sm got no answer: {error}") from None
     return _json({"status": status, "status_name": _status_name(status)})
 
 
@@ -197,11 +173,13 @@ async def post_answer(request: web.Request) -> web.Response:
     phone = _phone(request)
     reply = _string(await _body(request), "reply")
     if reply not in ("1", "0"):
-        raise BadRequestError('reply: must be "1" (confirm) or "0" (decline)')
+        raise HttpError(BAD_REQUEST, 'reply: must be "1" (confirm) or "0" (decline)')
     try:
         charge = await world.answer(phone.msisdn, reply)
     except (NoPendingConfirmationError, LookupError) as error:
-        raise NothingPendingError(f"no charge awaits an answer from {phone.msisdn}") from error
+        raise HttpError(
+            NO_PENDING_CONFIRMATION, f"no charge awaits an answer from {phone.msisdn}"
+        ) from error
     return _json(charge_json(phone.operator_id, charge))
 
 
@@ -302,8 +280,8 @@ async def _end_streams(app: web.Application) -> None:
 async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except ControlError as error:
-        return _error(error.http_status, error.error_code, str(error))
+    except HttpError as error:
+        return _error(error.refusal.status, error.refusal.code, str(error))
     except FaultsError as error:
         return _error(400, error.error_code, str(error))
     except web.HTTPException as error:
@@ -326,13 +304,13 @@ async def _body(request: web.Request, *, allow_empty: bool = False) -> Mapping[s
     if not raw.strip():
         if allow_empty:
             return {}
-        raise BadRequestError("the body must be a JSON object")
+        raise HttpError(BAD_REQUEST, "the body must be a JSON object")
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise BadRequestError("the body is not valid JSON") from None
+        raise HttpError(BAD_REQUEST, "the body is not valid JSON") from None
     if not isinstance(body, dict):
-        raise BadRequestError("the body must be a JSON object")
+        raise HttpError(BAD_REQUEST, "the body must be a JSON object")
     return body
 
 
@@ -341,13 +319,15 @@ def _phone(request: web.Request) -> VirtualPhone:
     try:
         return request.app[WORLD].phones.require(msisdn)
     except UnknownPhoneError:
-        raise PhoneNotFoundError(f"no phone {msisdn}; create it with POST /api/phones") from None
+        raise HttpError(
+            UNKNOWN_PHONE, f"no phone {msisdn}; create it with POST /api/phones"
+        ) from None
 
 
 def _string(body: Mapping[str, Any], name: str, *, allow_empty: bool = False) -> str:
     value = body.get(name)
     if not isinstance(value, str) or (not value and not allow_empty):
-        raise BadRequestError(f"{name}: must be a non-empty string")
+        raise HttpError(BAD_REQUEST, f"{name}: must be a non-empty string")
     return value
 
 
@@ -356,7 +336,7 @@ def _optional_string(body: Mapping[str, Any], name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value:
-        raise BadRequestError(f"{name}: must be a non-empty string or absent")
+        raise HttpError(BAD_REQUEST, f"{name}: must be a non-empty string or absent")
     return value
 
 
@@ -365,14 +345,14 @@ def _policy(value: Any) -> ConfirmationPolicy:
         return ConfirmationPolicy(value)
     except ValueError:
         choices = ", ".join(policy.value for policy in ConfirmationPolicy)
-        raise BadRequestError(f"policy: must be one of {choices}") from None
+        raise HttpError(BAD_REQUEST, f"policy: must be one of {choices}") from None
 
 
 def _delay(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadRequestError("delay: must be a number of seconds")
+        raise HttpError(BAD_REQUEST, "delay: must be a number of seconds")
     if not 0 <= value <= MAX_ANSWER_DELAY:
-        raise BadRequestError(f"delay: must be within 0..{MAX_ANSWER_DELAY:g} seconds")
+        raise HttpError(BAD_REQUEST, f"delay: must be within 0..{MAX_ANSWER_DELAY:g} seconds")
     return float(value)
 
 

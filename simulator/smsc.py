@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import dataclasses
 import itertools
-import time
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -67,6 +66,7 @@ from smsgw.smpp.segmentation import concat_udh
 from smsgw.smpp.session import SessionConfig
 from smsgw.smpp.text import decode_text, encode_text
 from smsgw.smpp.tlv import get_int, set_bytes, set_cstring, set_int
+from smsgw.transport.deadline_timer import DeadlineTimer
 from smsgw.transport.smpp_protocol import LinkError, Signal
 
 log = structlog.get_logger(__name__)
@@ -253,6 +253,8 @@ class SimulatedSmsc:
         self.changed = Signal()
         # how the parts of a long MT are joined into what the phone shows
         self._parts = reassembler if reassembler is not None else Reassembler()
+        # drops a long MT's parts when the rest never comes, without waiting for a new part
+        self._parts_timer = DeadlineTimer(asyncio.get_running_loop, self._expire_parts)
         # False: MT go to the subscribers only (a load test keeps no history)
         self.keep_inbox = keep_inbox
         self._mt_subscribers: list[Callable[[ReceivedMt], None]] = []
@@ -277,6 +279,7 @@ class SimulatedSmsc:
         return self.server.port
 
     async def close(self) -> None:
+        self._parts_timer.cancel()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -442,9 +445,14 @@ class SimulatedSmsc:
             pdu.destination_addr,
             data.concat,
             data.body,
-            time.monotonic(),
+            asyncio.get_running_loop().time(),
         )
+        self._parts_timer.arm(self._parts.get_timer())
         return None if whole is None else decode_text(whole, pdu.data_coding)
+
+    def _expire_parts(self, now: float) -> None:
+        self._parts.handle_timer(now)
+        self._parts_timer.arm(self._parts.get_timer())
 
     # --- delivery receipts ---------------------------------------------------------------
 

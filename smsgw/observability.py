@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -166,6 +167,9 @@ _CONFIRMATION_BUCKETS = (1.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 
 _HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
 
+Labels = tuple[str, ...]
+
+
 class Metrics:
     """The gateway's Prometheus collectors, in a registry of their own."""
 
@@ -173,96 +177,89 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        registry = self.registry
-        self.mo_received = Counter(
-            "mo_received", "MO messages stored", ["link", "operator"], registry=registry
+        self.mo_received = self._counter("mo_received", "MO messages stored", ("link", "operator"))
+        self.mt_sent = self._counter(
+            "mt_sent", "MT send attempts by result", ("operator", "result")
         )
-        self.mt_sent = Counter(
-            "mt_sent", "MT send attempts by result", ["operator", "result"], registry=registry
+        self.command_outcomes = self._counter(
+            "command_outcomes", "Commands by outcome", ("command", "outcome")
         )
-        self.command_outcomes = Counter(
-            "command_outcomes", "Commands by outcome", ["command", "outcome"], registry=registry
+        self.charge_funnel = self._counter(
+            "charge_funnel", "Operator charges by stage", ("operator", "stage")
         )
-        self.charge_funnel = Counter(
-            "charge_funnel", "Operator charges by stage", ["operator", "stage"], registry=registry
+        self.mo_to_reply_seconds = self._histogram(
+            "mo_to_reply_seconds", "From storing an MO to queueing its reply", _REPLY_BUCKETS
         )
-        self.mo_to_reply_seconds = Histogram(
-            "mo_to_reply_seconds",
-            "From storing an MO to queueing its reply",
-            buckets=_REPLY_BUCKETS,
-            registry=registry,
-        )
-        self.charge_confirmation_seconds = Histogram(
+        self.charge_confirmation_seconds = self._histogram(
             "charge_confirmation_seconds",
             "From requesting a charge to its final answer",
-            buckets=_CONFIRMATION_BUCKETS,
-            registry=registry,
+            _CONFIRMATION_BUCKETS,
         )
-        self.link_up = Gauge("link_up", "1 while the link is bound", ["link"], registry=registry)
-        self.http_requests = Counter(
-            "http_requests",
-            "HTTP requests by route and status",
-            ["method", "route", "status"],
-            registry=registry,
+        self.link_up = self._gauge("link_up", "1 while the link is bound", ("link",))
+        self.http_requests = self._counter(
+            "http_requests", "HTTP requests by route and status", ("method", "route", "status")
         )
-        self.http_request_seconds = Histogram(
-            "http_request_seconds",
-            "HTTP request handling time",
-            ["route"],
-            buckets=_HTTP_BUCKETS,
-            registry=registry,
+        self.http_request_seconds = self._histogram(
+            "http_request_seconds", "HTTP request handling time", _HTTP_BUCKETS, ("route",)
         )
-        self.http_link_refusals = Counter(
+        self.http_link_refusals = self._counter(
             "http_link_refusals",
             "MO and delivery-report requests refused: unknown link, credential, source",
-            ["route", "reason"],
-            registry=registry,
+            ("route", "reason"),
         )
-        self.mo_duplicates = Counter(
+        self.mo_duplicates = self._counter(
             "mo_duplicates",
             "MO dropped as redeliveries of a stored one (same link and dedup key)",
-            ["link", "operator"],
-            registry=registry,
+            ("link", "operator"),
         )
 
         # Read from the store at scrape time (see show_store_figures), not counted here: a
         # unit of work may roll back or be replayed after a count, and every node would
         # only see its own part. The database's totals are exact and survive restarts;
         # every node reports the same value, so aggregate them with max, not sum.
-        self.money_charged_minor = Gauge(
+        self.money_charged_minor = self._gauge(
             "money_charged_minor",
             "Money operators confirmed charging from phones onto parking accounts, in minor units",
-            ["operator", "currency"],
-            registry=registry,
+            ("operator", "currency"),
         )
         # refunds go from a zone's revenue back to the parking account, never to the
         # phone or its operator, so the ledger knows them per zone
-        self.money_refunded_minor = Gauge(
+        self.money_refunded_minor = self._gauge(
             "money_refunded_minor",
             "Unused parking money returned to parking accounts, in minor units",
-            ["zone", "currency"],
-            registry=registry,
+            ("zone", "currency"),
         )
-        self.active_sessions = Gauge(
-            "active_sessions", "Parking sessions active now", ["zone"], registry=registry
+        self.active_sessions = self._gauge(
+            "active_sessions", "Parking sessions active now", ("zone",)
         )
         # delivery receipts: matched to a part, held for a resp still to come, or
         # expired without ever finding their message
-        self.receipts = Counter(
-            "receipts", "Delivery receipts by outcome", ["operator", "outcome"], registry=registry
+        self.receipts = self._counter(
+            "receipts", "Delivery receipts by outcome", ("operator", "outcome")
         )
         # replies made final by their receipts; the delivery ratio of an operator is
         # delivered / (delivered + failed)
-        self.mt_final = Counter(
-            "mt_final", "Replies made final by receipts", ["operator", "state"], registry=registry
+        self.mt_final = self._counter(
+            "mt_final", "Replies made final by receipts", ("operator", "state")
         )
-        self.smpp_mo_refused = Counter(
+        self.smpp_mo_refused = self._counter(
             "smpp_mo_refused",
             "SMPP MO not taken as a new text: redelivery_dropped, bad_sender, bad_receiver,"
             " incomplete (parts expired)",
-            ["link", "reason"],
-            registry=registry,
+            ("link", "reason"),
         )
+
+    # every collector lives in this registry
+    def _counter(self, name: str, documentation: str, labels: Labels) -> Counter:
+        return Counter(name, documentation, labels, registry=self.registry)
+
+    def _gauge(self, name: str, documentation: str, labels: Labels) -> Gauge:
+        return Gauge(name, documentation, labels, registry=self.registry)
+
+    def _histogram(
+        self, name: str, documentation: str, buckets: Sequence[float], labels: Labels = ()
+    ) -> Histogram:
+        return Histogram(name, documentation, labels, buckets=buckets, registry=self.registry)
 
     def show_store_figures(self, figures: StoreFigures) -> None:
         """Set the store-backed gauges to `figures`, dropping series no longer there."""

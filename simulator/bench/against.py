@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from simulator.bench.config import GatewayConfig, LinkAccount, toml_text
+from simulator.bench.config import GatewayConfig, toml_text
 from simulator.bench.gateway import (
     BenchError,
     GatewayProcess,
@@ -50,6 +50,8 @@ from simulator.bench.kannel import (
     running_relay,
     terminate,
 )
+from simulator.bench.smscload import offered_load
+from simulator.config import SmscAccount
 
 DEFAULT_IN_FLIGHT: Final = 700
 # what the reply app answers (about the length of the gateway's answer to a status)
@@ -172,10 +174,7 @@ async def compare(
     kannel_rate, smsgw_rate = sides["kannel"]["replies_per_s"], sides["smsgw"]["replies_per_s"]
     return {
         "against": "kannel",
-        "mode": "closed" if plan.in_flight is not None else "open",
-        "in_flight": plan.in_flight,
-        "rate": plan.rate,
-        "duration_s": plan.duration,
+        **offered_load(plan),
         "warmup_s": plan.warmup,
         "text": plan.text,
         "runs": plan.runs,
@@ -224,7 +223,7 @@ async def run_smsgw_side(plan: AgainstPlan, directory: Path) -> dict[str, Any]:
         config = GatewayConfig(
             storage_dsn=f"sqlite:///{directory / 'bench.sqlite3'}",
             smsc_port=generator.port,
-            links=[LinkAccount("mts", SYSTEM_ID, password)],
+            links=[SmscAccount(SYSTEM_ID, password, "mts")],
             # the load only asks for status (`I`): nothing is charged, but a paying
             # operator's link needs its charging section; this one leads nowhere
             charging={"mts": (UNUSED_CHARGING_URL, secrets.token_hex(16))},

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from simulator.config import SmscAccount
 from simulator.world import SimulatedWorld
 
 BENCH_ZONE: Final = "1001"
@@ -29,19 +30,11 @@ _BARE_KEY: Final = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True, slots=True)
-class LinkAccount:
-    """One SMPP bind of the gateway: its operator and credentials."""
-
-    operator: str
-    system_id: str
-    password: str
-
-
-@dataclass(frozen=True, slots=True)
 class GatewayConfig:
     storage_dsn: str
     smsc_port: int
-    links: Sequence[LinkAccount]
+    # the SMSC accounts the gateway binds to, one link each
+    links: Sequence[SmscAccount]
     # operator -> (charging API base URL, shared secret)
     charging: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     window: int = 100
@@ -102,10 +95,7 @@ def world_gateway_config(
     return GatewayConfig(
         storage_dsn=dsn,
         smsc_port=world.smsc.port,
-        links=[
-            LinkAccount(account.operator, account.system_id, account.password)
-            for account in world.smsc.settings.accounts
-        ],
+        links=world.smsc.settings.accounts,
         charging={
             operator: (simulator.base_url, secret_of[operator])
             for operator, simulator in world.operators.items()

@@ -31,7 +31,7 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from simulator.bench.tally import percentiles_ms
 from simulator.smsc import mo_deliver_sm
@@ -206,6 +206,29 @@ class LoadPlan:
     receipts: bool
 
 
+class OfferedPlan(Protocol):
+    """What says how a load is offered: closed loop (`in_flight`) or open (`rate`)."""
+
+    @property
+    def in_flight(self) -> int | None: ...
+
+    @property
+    def rate(self) -> float | None: ...
+
+    @property
+    def duration(self) -> float: ...
+
+
+def offered_load(plan: OfferedPlan) -> dict[str, Any]:
+    """The fields every bench report starts with: how the load was offered, how long."""
+    return {
+        "mode": "closed" if plan.in_flight is not None else "open",
+        "in_flight": plan.in_flight,
+        "rate": plan.rate,
+        "duration_s": plan.duration,
+    }
+
+
 class SmscLoad:
     def __init__(self, plan: LoadPlan, system_id: str, password: str) -> None:
         self.plan = plan
@@ -362,10 +385,7 @@ class SmscLoad:
         now = time.perf_counter()
         return {
             "event": "report",
-            "mode": "closed" if plan.in_flight is not None else "open",
-            "in_flight": plan.in_flight,
-            "rate": plan.rate,
-            "duration_s": plan.duration,
+            **offered_load(plan),
             "mo_sent": self._in_window["sent"],
             "mo_per_s": round(self._in_window["sent"] / plan.duration, 1),
             "replies": self._in_window["answered"],

@@ -27,7 +27,7 @@ from smsgw.domain.errors import (
 from smsgw.domain.limits import Usage, check_limits, usage_periods
 from smsgw.domain.money import Money
 from smsgw.domain.operators import ConfirmationMode, OperatorPolicy, ensure_supported
-from smsgw.domain.parking import Funding
+from smsgw.domain.parking import Funding, ParkingSession
 from smsgw.domain.tariffs import Zone
 from smsgw.service.ports import JobKind, JsonObject
 from smsgw.service.store_port import PendingChargeConflictError
@@ -172,21 +172,19 @@ async def request_session_charge(
     unit: Unit,
     policy: OperatorPolicy,
     action: str,
+    session: ParkingSession,
     *,
-    session_id: str,
-    zone: str,
-    plate: str,
     hours: int,
     funding: Funding,
 ) -> str:
-    """Open the charge for what the parking account lacks to pay `hours` of a session
+    """Open the charge for what the parking account lacks to pay `hours` of `session`
     (new or extended); the session changes when the charge is confirmed. Returns the
     handler's outcome word."""
     purpose = ChargePurpose(
         action=action,
-        session_id=session_id,
-        zone=zone,
-        plate=plate,
+        session_id=session.id,
+        zone=session.zone,
+        plate=session.plate,
         hours=hours,
         price=funding.price,
         excess=funding.min_charge_excess,

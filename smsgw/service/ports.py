@@ -338,16 +338,8 @@ class CallbackAnswer:
     result: str | None = None  # with STORED: what the callback did to the charge
 
 
-class CallbackVerifier(Protocol):
-    """Checks a callback's signature, freshness and form (not its nonce: that needs the
-    store, and is remembered in the unit that applies it)."""
-
-    def __call__(
-        self,
-        operator_id: str,
-        secret: bytes | str,
-        headers: Mapping[str, str],
-        body: bytes,
-        now: datetime,
-    ) -> ChargeCallback:
-        """The verified callback; raises `CallbackRefusedError` saying why not."""
+# Checks a callback's signature, freshness and form (not its nonce: that needs the store,
+# and is remembered in the unit that applies it): called with (operator_id, secret as
+# configured or bytes, headers, body, now), it returns the verified callback or raises
+# `CallbackRefusedError` saying why not (smsgw/charging/callbacks.py `parse_callback`).
+CallbackVerifier = Callable[[str, bytes | str, Mapping[str, str], bytes, datetime], ChargeCallback]

@@ -19,18 +19,12 @@ import asyncpg  # asyncpg ships no type hints
 from smsgw.domain.ledger import Account, ConflictingPostingError, Transaction
 from smsgw.service.ports import SmppPartKey
 from smsgw.service.store_port import ActivePlateConflictError
-from smsgw.storage.errors import TxClosedError
 from smsgw.storage.ledger_rules import balance_changes, refuse_overdraft, repeat_of
 from smsgw.storage.rows import Row
+from smsgw.storage.sql.base import UnitConnection
 from smsgw.storage.sql.dialect import POSTGRES, Dialect, numbered
-from smsgw.storage.sql.history import HistorySql
-from smsgw.storage.sql.inbound import InboundSql
-from smsgw.storage.sql.jobs import JobsSql
-from smsgw.storage.sql.outbox import OutboxSql
-from smsgw.storage.sql.receipts import ReceiptsSql
-from smsgw.storage.sql.retention import RetentionSql
-from smsgw.storage.sql.sessions import UPDATE_SESSION, SessionsSql
-from smsgw.storage.sql.smpp_intake import SmppIntakeSql
+from smsgw.storage.sql.repositories import SqlRepositories
+from smsgw.storage.sql.sessions import UPDATE_SESSION
 
 if TYPE_CHECKING:
     from smsgw.service.store_port import Tx
@@ -41,21 +35,10 @@ def _count(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-class PostgresRunner:
+class PostgresRunner(UnitConnection[asyncpg.Connection]):
     """A pooled connection for one unit; `?` placeholders become `$n`."""
 
     dialect: Dialect = POSTGRES
-
-    def __init__(self, connection: asyncpg.Connection) -> None:
-        self._connection: asyncpg.Connection | None = connection
-
-    def close(self) -> None:
-        self._connection = None
-
-    def live(self) -> asyncpg.Connection:
-        if self._connection is None:
-            raise TxClosedError("this Tx belongs to a unit of work that has ended")
-        return self._connection
 
     async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         return _count(await self.live().execute(numbered(sql), *params))
@@ -72,16 +55,7 @@ class PostgresRunner:
         return list(found)
 
 
-class PostgresTx(
-    InboundSql,
-    OutboxSql,
-    ReceiptsSql,
-    SessionsSql,
-    HistorySql,
-    JobsSql,
-    SmppIntakeSql,
-    RetentionSql,
-):
+class PostgresTx(SqlRepositories):
     """One unit of work on a pooled connection; unusable once the unit has ended."""
 
     def __init__(self, connection: asyncpg.Connection) -> None:

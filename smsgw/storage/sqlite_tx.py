@@ -18,63 +18,37 @@ from typing import TYPE_CHECKING
 from smsgw.domain.ledger import Account, Transaction
 from smsgw.service.ports import SmppPartKey
 from smsgw.service.store_port import ActivePlateConflictError
-from smsgw.storage.errors import TxClosedError
 from smsgw.storage.ledger_rules import balance_changes, refuse_overdraft, repeat_of
 from smsgw.storage.rows import Row
+from smsgw.storage.sql.base import UnitConnection
 from smsgw.storage.sql.dialect import SQLITE, Dialect, marks
-from smsgw.storage.sql.history import HistorySql
-from smsgw.storage.sql.inbound import InboundSql
-from smsgw.storage.sql.jobs import JobsSql
-from smsgw.storage.sql.outbox import OutboxSql
-from smsgw.storage.sql.receipts import ReceiptsSql
-from smsgw.storage.sql.retention import RetentionSql
-from smsgw.storage.sql.sessions import UPDATE_SESSION, SessionsSql
-from smsgw.storage.sql.smpp_intake import SmppIntakeSql
+from smsgw.storage.sql.repositories import SqlRepositories
+from smsgw.storage.sql.sessions import UPDATE_SESSION
 
 if TYPE_CHECKING:
     from smsgw.service.store_port import Tx
 
 
-class SqliteRunner:
+class SqliteRunner(UnitConnection[sqlite3.Connection]):
     """The writer's connection for one unit; unusable once the unit has ended."""
 
     dialect: Dialect = SQLITE
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._connection: sqlite3.Connection | None = connection
-
-    def close(self) -> None:
-        self._connection = None
-
-    def _live(self) -> sqlite3.Connection:
-        if self._connection is None:
-            raise TxClosedError("this Tx belongs to a unit of work that has ended")
-        return self._connection
-
     async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
-        return self._live().execute(sql, params).rowcount
+        return self.live().execute(sql, params).rowcount
 
     async def execute_many(self, sql: str, params: Sequence[Sequence[object]]) -> None:
-        self._live().executemany(sql, params)
+        self.live().executemany(sql, params)
 
     async def one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
-        row: sqlite3.Row | None = self._live().execute(sql, params).fetchone()
+        row: sqlite3.Row | None = self.live().execute(sql, params).fetchone()
         return row
 
     async def all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        return list(self._live().execute(sql, params).fetchall())
+        return list(self.live().execute(sql, params).fetchall())
 
 
-class SqliteTx(
-    InboundSql,
-    OutboxSql,
-    ReceiptsSql,
-    SessionsSql,
-    HistorySql,
-    JobsSql,
-    SmppIntakeSql,
-    RetentionSql,
-):
+class SqliteTx(SqlRepositories):
     """One unit of work on the writer's connection; unusable once the unit has ended."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:

@@ -192,10 +192,9 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         if counter is not None:
             counter.labels(route=_route_of(request), reason=refusal.reason).inc()
         log.info("http.link_refused", route=_route_of(request), reason=refusal.reason)
-        error = refusal.error
-        return json_error(error.status, error.code, str(error), error.headers)
+        return refusal.error.answer()
     except HttpError as error:
-        return json_error(error.status, error.code, str(error), error.headers)
+        return error.answer()
     except ConnectionError:
         # the client hung up (or was cut off by the read deadline) mid-request: nobody is
         # left to answer, and nothing went wrong on our side

@@ -1,8 +1,8 @@
 """What every HTTP endpoint shares: typed errors, JSON answers, phone numbers, form bytes.
 
 Every error answer is JSON `{"error": "<code>", "message": "..."}`. A handler raises an
-`HttpError` subclass; its class attributes say the status and the code, and the error
-middleware in http_app turns it into the answer.
+`HttpError` with one of the `Refusal`s below, which says the status and the code, and
+the error middleware in http_app turns it into the answer.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Final
 from urllib.parse import unquote_plus, unquote_to_bytes
 
 import orjson
@@ -23,75 +23,46 @@ from aiohttp import web
 # --- errors ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """One kind of refusal: the HTTP status and the JSON error code it answers with."""
+
+    status: int
+    code: str
+    headers: Mapping[str, str] | None = None
+
+
 class HttpError(Exception):
     """A refusal the client is told about; the message is the human-readable part."""
 
-    status: ClassVar[int] = 400
-    code: ClassVar[str] = "bad_request"
-    headers: ClassVar[Mapping[str, str]] = {}
+    def __init__(self, refusal: Refusal, message: str) -> None:
+        super().__init__(message)
+        self.refusal = refusal
+
+    def answer(self) -> web.Response:
+        """The JSON answer: the refusal's status, code and headers, and this message."""
+        refusal = self.refusal
+        return json_error(refusal.status, refusal.code, str(self), refusal.headers)
 
 
-class MissingFieldError(HttpError):
-    code = "missing_field"
-
-
-class InvalidFieldError(HttpError):
-    code = "invalid_field"
-
-
-class InvalidJsonError(HttpError):
-    code = "invalid_json"
-
-
-class UnauthorizedError(HttpError):
-    status = 401
-    code = "unauthorized"
-    headers: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": 'Bearer realm="smsgw"'}
-
-
-class UnknownLinkError(HttpError):
-    status = 404
-    code = "unknown_link"
-
-
-class LinkUnauthorizedError(HttpError):
-    """A link's MO or report endpoint called without that link's credential."""
-
-    status = 401
-    code = "unauthorized"
-    headers: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": 'Basic realm="smsgw link"'}
-
-
-class SourceNotAllowedError(HttpError):
-    status = 403
-    code = "forbidden"
-
-
-class ZoneNotFoundError(HttpError):
-    status = 404
-    code = "unknown_zone"
-
-
-class PayloadTooLargeError(HttpError):
-    status = 413
-    code = "payload_too_large"
-
-
-class UnsupportedMediaTypeError(HttpError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-class NotStoredError(HttpError):
-    """The message could not be stored: the sender should try again later."""
-
-    status = 503
-    code = "not_stored"
-
-
-class NotReadyError(HttpError):
-    status = 503
-    code = "not_ready"
+# the refusals the endpoints raise, one row each: status, error code (and headers)
+MISSING_FIELD: Final = Refusal(400, "missing_field")
+INVALID_FIELD: Final = Refusal(400, "invalid_field")
+INVALID_JSON: Final = Refusal(400, "invalid_json")
+UNAUTHORIZED: Final = Refusal(401, "unauthorized", {"WWW-Authenticate": 'Bearer realm="smsgw"'})
+# a link's MO or report endpoint called without that link's credential
+LINK_UNAUTHORIZED: Final = Refusal(
+    401, "unauthorized", {"WWW-Authenticate": 'Basic realm="smsgw link"'}
+)
+SOURCE_NOT_ALLOWED: Final = Refusal(403, "forbidden")
+UNKNOWN_LINK: Final = Refusal(404, "unknown_link")
+UNKNOWN_ZONE: Final = Refusal(404, "unknown_zone")
+UNKNOWN_OUTBOX_ID: Final = Refusal(404, "unknown_outbox_id")
+PAYLOAD_TOO_LARGE: Final = Refusal(413, "payload_too_large")
+UNSUPPORTED_MEDIA_TYPE: Final = Refusal(415, "unsupported_media_type")
+# the message could not be stored: the sender should try again later
+NOT_STORED: Final = Refusal(503, "not_stored")
+NOT_READY: Final = Refusal(503, "not_ready")
 
 
 # --- JSON answers ------------------------------------------------------------------------
@@ -122,14 +93,14 @@ _INTERNATIONAL_PREFIXES = ("+", "00")
 
 
 def normalise_msisdn(raw: str, field: str) -> str:
-    """Digits only, without a "+" or "00" international prefix; InvalidFieldError else."""
+    """Digits only, without a "+" or "00" international prefix; an INVALID_FIELD HttpError else."""
     number = raw.strip().replace(" ", "")
     for prefix in _INTERNATIONAL_PREFIXES:
         if number.startswith(prefix):
             number = number[len(prefix) :]
             break
     if not _MSISDN.fullmatch(number):
-        raise InvalidFieldError(f"{field} must be a phone number of 3 to 15 digits")
+        raise HttpError(INVALID_FIELD, f"{field} must be a phone number of 3 to 15 digits")
     return number
 
 
@@ -156,15 +127,15 @@ def parse_form_bytes(encoded: str | bytes) -> dict[str, bytes]:
 
 
 async def read_limited(request: web.Request, limit: int) -> bytes:
-    """The whole body, or PayloadTooLargeError as soon as it passes `limit` bytes."""
+    """The whole body, or a PAYLOAD_TOO_LARGE HttpError as soon as it passes `limit` bytes."""
     declared = request.content_length
     if declared is not None and declared > limit:
-        raise PayloadTooLargeError(f"the body may be at most {limit} bytes")
+        raise HttpError(PAYLOAD_TOO_LARGE, f"the body may be at most {limit} bytes")
     body = bytearray()
     async for chunk in request.content.iter_chunked(64 * 1024):
         body += chunk
         if len(body) > limit:
-            raise PayloadTooLargeError(f"the body may be at most {limit} bytes")
+            raise HttpError(PAYLOAD_TOO_LARGE, f"the body may be at most {limit} bytes")
     return bytes(body)
 
 
@@ -218,17 +189,17 @@ def authorised_link(request: web.Request, links: Mapping[str, HttpLink]) -> tupl
     if link is None:
         raise LinkRefusedError(
             LinkRefusal.UNKNOWN_LINK,
-            UnknownLinkError(f"no HTTP link {link_id!r} is configured"),
+            HttpError(UNKNOWN_LINK, f"no HTTP link {link_id!r} is configured"),
         )
     if link.networks and not _source_allowed(request.remote, link.networks):
         raise LinkRefusedError(
             LinkRefusal.SOURCE_NOT_ALLOWED,
-            SourceNotAllowedError("this link does not accept requests from this address"),
+            HttpError(SOURCE_NOT_ALLOWED, "this link does not accept requests from this address"),
         )
     if not _credential_matches(request, link.secret):
         raise LinkRefusedError(
             LinkRefusal.BAD_CREDENTIAL,
-            LinkUnauthorizedError("this link needs its secret (?secret= or basic auth)"),
+            HttpError(LINK_UNAUTHORIZED, "this link needs its secret (?secret= or basic auth)"),
         )
     return link_id, link
 

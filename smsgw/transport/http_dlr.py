@@ -20,10 +20,11 @@ from aiohttp import web
 
 from smsgw.service.ports import OutboxState
 from smsgw.transport.http_common import (
+    INVALID_FIELD,
+    MISSING_FIELD,
+    NOT_STORED,
+    HttpError,
     HttpLink,
-    InvalidFieldError,
-    MissingFieldError,
-    NotStoredError,
     authorised_link,
 )
 
@@ -58,7 +59,7 @@ class DlrEndpoints:
         operator_id = link.operator
         message_id = request.query.get("id", "").strip()
         if not message_id:
-            raise MissingFieldError("id is required")
+            raise HttpError(MISSING_FIELD, "id is required")
         report_type = _report_type(request.query.get("type"))
         state = FINAL_STATES.get(report_type)
         if state is None:
@@ -67,7 +68,9 @@ class DlrEndpoints:
             matched = await self.accept_receipt(operator_id, message_id, state)
         except Exception:
             log.exception("dlr.not_stored", link=link_id)
-            raise NotStoredError("the report could not be recorded; try again later") from None
+            raise HttpError(
+                NOT_STORED, "the report could not be recorded; try again later"
+            ) from None
         if not matched:
             log.info("dlr.unmatched", link=link_id, message_id=message_id)
         return _acknowledged()
@@ -75,11 +78,11 @@ class DlrEndpoints:
 
 def _report_type(raw: str | None) -> int:
     if raw is None or not raw.strip():
-        raise MissingFieldError("type is required")
+        raise HttpError(MISSING_FIELD, "type is required")
     try:
         return int(raw.strip())
     except ValueError:
-        raise InvalidFieldError("type must be a whole number (Kannel's %d)") from None
+        raise HttpError(INVALID_FIELD, "type must be a whole number (Kannel's %d)") from None
 
 
 def _acknowledged() -> web.Response:

@@ -40,12 +40,13 @@ from aiohttp import web
 from smsgw.observability import mask_msisdn
 from smsgw.service.messages import InboundSms
 from smsgw.transport.http_common import (
+    INVALID_FIELD,
+    INVALID_JSON,
+    MISSING_FIELD,
+    NOT_STORED,
+    UNSUPPORTED_MEDIA_TYPE,
+    HttpError,
     HttpLink,
-    InvalidFieldError,
-    InvalidJsonError,
-    MissingFieldError,
-    NotStoredError,
-    UnsupportedMediaTypeError,
     authorised_link,
     normalise_msisdn,
     parse_form_bytes,
@@ -201,7 +202,7 @@ class MoEndpoints:
         sender = normalise_msisdn(_required_ascii(values, names.sender), names.sender)
         receiver = normalise_msisdn(_required_ascii(values, names.receiver), names.receiver)
         if names.text not in values:
-            raise MissingFieldError(f"{names.text} is required")
+            raise HttpError(MISSING_FIELD, f"{names.text} is required")
         text = decode_mo_text(
             values[names.text],
             _optional_ascii(values, names.coding),
@@ -220,7 +221,7 @@ class MoEndpoints:
 
     async def _form_body(self, request: web.Request) -> dict[str, bytes]:
         if request.content_type != FORM_CONTENT_TYPE:
-            raise UnsupportedMediaTypeError(f"a POST body must be {FORM_CONTENT_TYPE}")
+            raise HttpError(UNSUPPORTED_MEDIA_TYPE, f"a POST body must be {FORM_CONTENT_TYPE}")
         return parse_form_bytes(await read_limited(request, self.max_body_bytes))
 
     async def _store(self, sms: InboundSms) -> None:
@@ -229,10 +230,12 @@ class MoEndpoints:
         except Exception:
             # whatever went wrong, the message is not safe yet: the sender must retry
             log.exception("mo.not_stored", link=sms.link_id, sender=mask_msisdn(sms.sender))
-            raise NotStoredError("the message could not be stored; try again later") from None
+            raise HttpError(
+                NOT_STORED, "the message could not be stored; try again later"
+            ) from None
         if not stored:
             log.warning("mo.not_stored", link=sms.link_id, sender=mask_msisdn(sms.sender))
-            raise NotStoredError("the message could not be stored; try again later")
+            raise HttpError(NOT_STORED, "the message could not be stored; try again later")
 
 
 def _optional_ascii(values: Mapping[str, bytes], name: str) -> str | None:
@@ -248,7 +251,7 @@ def _optional_text(values: Mapping[str, bytes], name: str) -> str | None:
 def _required_ascii(values: Mapping[str, bytes], name: str) -> str:
     value = _optional_ascii(values, name)
     if not value:
-        raise MissingFieldError(f"{name} is required")
+        raise HttpError(MISSING_FIELD, f"{name} is required")
     return value
 
 
@@ -256,18 +259,18 @@ def _json_object(body: bytes) -> dict[str, object]:
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise InvalidJsonError("the body must be a JSON object") from None
+        raise HttpError(INVALID_JSON, "the body must be a JSON object") from None
     if not isinstance(document, dict):
-        raise InvalidJsonError("the body must be a JSON object")
+        raise HttpError(INVALID_JSON, "the body must be a JSON object")
     return document
 
 
 def _json_str(document: Mapping[str, object], name: str) -> str:
     if name not in document:
-        raise MissingFieldError(f"{name} is required")
+        raise HttpError(MISSING_FIELD, f"{name} is required")
     value = document[name]
     if not isinstance(value, str):
-        raise InvalidFieldError(f"{name} must be a string")
+        raise HttpError(INVALID_FIELD, f"{name} must be a string")
     return value
 
 
@@ -276,5 +279,5 @@ def _json_id(document: Mapping[str, object]) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise InvalidFieldError("id must be a string or a number")
+        raise HttpError(INVALID_FIELD, "id must be a string or a number")
     return str(value) or None

@@ -31,23 +31,19 @@ from smsgw.domain.errors import UnknownZoneError
 from smsgw.observability import Metrics
 from smsgw.service.ports import StoreFigures
 from smsgw.transport.http_common import (
+    INVALID_FIELD,
+    MISSING_FIELD,
+    NOT_READY,
+    UNAUTHORIZED,
+    UNKNOWN_OUTBOX_ID,
+    UNKNOWN_ZONE,
     HttpError,
-    InvalidFieldError,
-    MissingFieldError,
-    NotReadyError,
-    UnauthorizedError,
-    ZoneNotFoundError,
     json_response,
     normalise_msisdn,
 )
 from smsgw.transport.ops_page import add_ops_page_routes
 
 log = structlog.get_logger(__name__)
-
-
-class OutboxNotFoundError(HttpError):
-    status = 404
-    code = "unknown_outbox_id"
 
 
 Clock = Callable[[], datetime]
@@ -106,33 +102,21 @@ def _iso(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+@dataclass(kw_only=True, eq=False)
 class OpsEndpoints:
-    def __init__(
-        self,
-        *,
-        api_token: str,
-        metrics: Metrics,
-        plate_rules: PlateRules,
-        ready: Ready,
-        plate_status: PlateStatus,
-        phone_overview: PhoneOverview,
-        clock: Clock,
-        plate_everywhere: PlateEverywhere,
-        phone_history: PhoneHistory,
-        store_figures: ReadFigures,
-        outbox_view: OutboxView | None = None,
-    ) -> None:
-        self.outbox_view = outbox_view
-        self.api_token = api_token
-        self.metrics = metrics
-        self.plate_rules = plate_rules
-        self.ready = ready
-        self.plate_status = plate_status
-        self.phone_overview = phone_overview
-        self.clock = clock
-        self.plate_everywhere = plate_everywhere
-        self.phone_history = phone_history
-        self.store_figures = store_figures
+    """The ops API's handlers: health, readiness, metrics and the support look-ups."""
+
+    api_token: str
+    metrics: Metrics
+    plate_rules: PlateRules
+    ready: Ready
+    plate_status: PlateStatus
+    phone_overview: PhoneOverview
+    clock: Clock
+    plate_everywhere: PlateEverywhere
+    phone_history: PhoneHistory
+    store_figures: ReadFigures
+    outbox_view: OutboxView | None = None
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/health", self.health)
@@ -147,7 +131,7 @@ class OpsEndpoints:
 
     def _authorise(self, request: web.Request) -> None:
         if not bearer_token_matches(request.headers.get("Authorization"), self.api_token):
-            raise UnauthorizedError("a valid bearer token is required")
+            raise HttpError(UNAUTHORIZED, "a valid bearer token is required")
 
     async def health(self, request: web.Request) -> web.Response:
         return json_response({"status": "ok"})
@@ -177,7 +161,7 @@ class OpsEndpoints:
         if down:
             problem = "; ".join(filter(None, (problem, f"no link up for {', '.join(down)}")))
         return json_response(
-            {**body, "error": NotReadyError.code, "message": problem}, status=NotReadyError.status
+            {**body, "error": NOT_READY.code, "message": problem}, status=NOT_READY.status
         )
 
     async def render_metrics(self, request: web.Request) -> web.Response:
@@ -203,13 +187,13 @@ class OpsEndpoints:
             return json_response(await self.plate_everywhere(plate, self.clock()))
         zone = request.query["zone"].strip()
         if not zone:
-            raise MissingFieldError("zone is empty: give a zone number, or leave zone out")
+            raise HttpError(MISSING_FIELD, "zone is empty: give a zone number, or leave zone out")
         if not zone.isdigit():
-            raise InvalidFieldError("zone must be a zone number")
+            raise HttpError(INVALID_FIELD, "zone must be a zone number")
         try:
             status = await self.plate_status(plate, zone, self.clock())
         except UnknownZoneError:
-            raise ZoneNotFoundError(f"no zone {zone} is configured") from None
+            raise HttpError(UNKNOWN_ZONE, f"no zone {zone} is configured") from None
         paid = status is not None and bool(status.get("paid", True))
         until = _iso(status.get("until")) if paid and status is not None else None
         return json_response({"plate": plate, "zone": zone, "paid": paid, "until": until})
@@ -227,7 +211,7 @@ class OpsEndpoints:
         try:
             page = await self.phone_history(msisdn, limit, before)
         except ValueError as error:  # a cursor this gateway did not hand out
-            raise InvalidFieldError(str(error)) from None
+            raise HttpError(INVALID_FIELD, str(error)) from None
         return json_response(page)
 
     async def outbox(self, request: web.Request) -> web.Response:
@@ -235,19 +219,21 @@ class OpsEndpoints:
         assert self.outbox_view is not None  # the route exists only with a view
         view = await self.outbox_view(request.match_info["outbox_id"])
         if view is None:
-            raise OutboxNotFoundError("no reply has that outbox id")
+            raise HttpError(UNKNOWN_OUTBOX_ID, "no reply has that outbox id")
         return json_response(view)
 
     def _canonical_plate(self, raw: str) -> str:
         checked = self.plate_rules.check(raw)
         if isinstance(checked, str):
             return checked
-        raise InvalidFieldError(f"not a valid plate; for example {self.plate_rules.example}")
+        raise HttpError(INVALID_FIELD, f"not a valid plate; for example {self.plate_rules.example}")
 
 
 def _history_limit(raw: str | None) -> int:
     if raw is None or not raw.strip():
         return DEFAULT_HISTORY_LIMIT
     if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_HISTORY_LIMIT:
-        raise InvalidFieldError(f"limit must be a whole number from 1 to {MAX_HISTORY_LIMIT}")
+        raise HttpError(
+            INVALID_FIELD, f"limit must be a whole number from 1 to {MAX_HISTORY_LIMIT}"
+        )
     return int(raw)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import TypeVar
 
 import structlog
 from structlog.typing import FilteringBoundLogger
@@ -39,6 +39,7 @@ from smsgw.smpp.pdu import (
     SubmitSm,
     SubmitSmResp,
 )
+from smsgw.transport.deadline_timer import DeadlineTimer, LinkTimer
 from smsgw.transport.smpp_channel import Channel, EsmeProtocol
 from smsgw.transport.smpp_link_config import (
     BindMode,
@@ -75,19 +76,7 @@ log = structlog.get_logger(__name__)
 DeliverHandler = Callable[[DeliverSm | DataSm], Awaitable[int]]
 ReceiptHandler = Callable[[DeliveryReceiptReceived], Awaitable[int]]
 AnswerHandler = Callable[[int, SubmitSmResp], Awaitable[None]]
-
-
-class TimerHandle(Protocol):
-    def cancel(self) -> None: ...
-
-
-class LinkTimer(Protocol):
-    """Where the link reads monotonic seconds and arms its timer: the running event loop,
-    or in tests a clock they move."""
-
-    def time(self) -> float: ...
-
-    def call_at(self, when: float, callback: Callable[[], object]) -> TimerHandle: ...
+Received = TypeVar("Received")
 
 
 class EsmeLink:
@@ -112,8 +101,7 @@ class EsmeLink:
         self.closing = False
         # None: the running event loop's clock and timers
         self._timer = timer
-        self._timer_handle: TimerHandle | None = None
-        self._timer_at: float | None = None
+        self._deadline = DeadlineTimer(self._clock, self._on_deadline)
         # bound at start with the caller's context (link, operator), for the lines this
         # link writes from other tasks (a submitter's, the stopper's)
         self._log: FilteringBoundLogger = log
@@ -151,7 +139,7 @@ class EsmeLink:
         self.closing = True
         self._signal.notify()
         await asyncio.gather(*(channel.stop() for channel in self._channels))
-        self._cancel_timer()
+        self._deadline.cancel()
         self._update_state()
 
     @property
@@ -288,12 +276,7 @@ class EsmeLink:
 
     async def answer_message(self, protocol: SmppProtocol, pdu: DeliverSm | DataSm) -> None:
         """Hand a deliver_sm / data_sm to ``on_deliver`` and answer with its status."""
-        self.stats.received += 1
-        try:
-            status = await self.on_deliver(pdu)
-        except Exception:
-            log.exception("esme.deliver_handler_failed")
-            status = CommandStatus.ESME_RX_T_APPN
+        status = await self._handled(self.on_deliver, pdu, "esme.deliver_handler_failed")
         protocol.respond(pdu, status)
 
     async def answer_receipt(self, protocol: SmppProtocol, event: DeliveryReceiptReceived) -> None:
@@ -302,13 +285,20 @@ class EsmeLink:
             assert isinstance(event.pdu, DeliverSm | DataSm)
             await self.answer_message(protocol, event.pdu)
             return
+        status = await self._handled(self.on_receipt, event, "esme.receipt_handler_failed")
+        protocol.respond(event.pdu, status)
+
+    async def _handled(
+        self, handler: Callable[[Received], Awaitable[int]], message: Received, failure: str
+    ) -> int:
+        """Count a received message and await its handler's status; a handler that
+        raises is answered with a temporary error (ESME_RX_T_APPN), so it comes again."""
         self.stats.received += 1
         try:
-            status = await self.on_receipt(event)
+            return await handler(message)
         except Exception:
-            log.exception("esme.receipt_handler_failed")
-            status = CommandStatus.ESME_RX_T_APPN
-        protocol.respond(event.pdu, status)
+            log.exception(failure)
+            return CommandStatus.ESME_RX_T_APPN
 
     # --- state ---------------------------------------------------------------------------
 
@@ -340,25 +330,9 @@ class EsmeLink:
         return self._clock().time()
 
     def _arm_timer(self) -> None:
-        at = self.pacing.get_timer()
-        if at == self._timer_at and (at is None or self._timer_handle is not None):
-            return
-        self._cancel_timer()
-        if at is not None:
-            self._timer_at = at
-            self._timer_handle = self._clock().call_at(at, self._on_timer)
+        self._deadline.arm(self.pacing.get_timer())
 
-    def _cancel_timer(self) -> None:
-        if self._timer_handle is not None:
-            self._timer_handle.cancel()
-        self._timer_handle = None
-        self._timer_at = None
-
-    def _on_timer(self) -> None:
-        # The loop may run a handle a hair early; the policy must see the deadline reached.
-        now = max(self._timer_at or 0.0, self._now())
-        self._timer_handle = None
-        self._timer_at = None
+    def _on_deadline(self, now: float) -> None:
         outcome = self.pacing.handle_timer(now)
         self._arm_timer()
         if outcome.retry_binds or outcome.may_submit:

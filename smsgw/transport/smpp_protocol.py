@@ -29,6 +29,7 @@ from smsgw.smpp.events import (
 )
 from smsgw.smpp.pdu import Pdu, is_response
 from smsgw.smpp.session import InvalidBindState, Session, SessionConfig
+from smsgw.transport.deadline_timer import DeadlineTimer
 
 log = structlog.get_logger(__name__)
 
@@ -77,8 +78,7 @@ class SmppProtocol(asyncio.Protocol):
         self.peer: tuple[Any, ...] | None = None
         self.closed: asyncio.Future[None] = self._loop.create_future()
         self._transport: asyncio.Transport | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self._deadline = DeadlineTimer(lambda: self._loop, self._on_deadline)
         self._pending: dict[int, asyncio.Future[Pdu]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # Notified after every batch of events and on close: window slots may be free.
@@ -102,7 +102,7 @@ class SmppProtocol(asyncio.Protocol):
             if not future.done():
                 future.set_exception(LinkLostError(f"connection lost ({exc or 'closed'})"))
         self._pending.clear()
-        self._cancel_timer()
+        self._deadline.cancel()
         self._transport = None
         if not self.closed.done():
             self.closed.set_result(None)
@@ -265,25 +265,9 @@ class SmppProtocol(asyncio.Protocol):
             future.set_exception(error)
 
     def _arm_timer(self) -> None:
-        at = self.session.get_timer()
-        if at == self._timer_at and (at is None or self._timer is not None):
-            return
-        self._cancel_timer()
-        if at is not None:
-            self._timer_at = at
-            self._timer = self._loop.call_at(at, self._on_timer)
+        self._deadline.arm(self.session.get_timer())
 
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = None
-        self._timer_at = None
-
-    def _on_timer(self) -> None:
-        # The loop may run a handle a hair early; the session must see the deadline reached.
-        now = max(self._timer_at or 0.0, self._loop.time())
-        self._timer = None
-        self._timer_at = None
+    def _on_deadline(self, now: float) -> None:
         self._process(self.session.handle_timer(now))
 
 

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.bench.config import BENCH_ZONE, GatewayConfig, LinkAccount, toml_text
+from simulator.bench.config import BENCH_ZONE, GatewayConfig, toml_text
 from simulator.bench.gateway import operators_dir
+from simulator.config import SmscAccount
 from smsgw.config import config_from_mapping, read_operator_files
 from smsgw.domain.errors import ConfigError
 
@@ -43,7 +44,7 @@ def test_a_bench_gateway_config_is_one_the_gateway_accepts() -> None:
     config = GatewayConfig(
         storage_dsn="sqlite:///bench.sqlite3",
         smsc_port=2775,
-        links=[LinkAccount("mts", "bench-mts", "pw"), LinkAccount("t2", "bench-t2", "pw")],
+        links=[SmscAccount("bench-mts", "pw", "mts"), SmscAccount("bench-t2", "pw", "t2")],
         charging={
             "mts": ("http://127.0.0.1:8001", "s1" * 16),
             "t2": ("http://127.0.0.1:8002", "s2" * 16),
@@ -58,7 +59,7 @@ def test_a_bench_gateway_config_is_one_the_gateway_accepts() -> None:
 
 
 def test_a_paying_operators_link_without_charging_is_refused_naming_it() -> None:
-    config = GatewayConfig("sqlite:///x.sqlite3", 2775, [LinkAccount("mts", "bench", "pw")])
+    config = GatewayConfig("sqlite:///x.sqlite3", 2775, [SmscAccount("bench", "pw", "mts")])
     raw = tomllib.loads(toml_text(config.document()))
     with pytest.raises(ConfigError, match=r"links\[0\]\.operator.*charging\.mts"):
         config_from_mapping(raw, read_operator_files(operators_dir()))

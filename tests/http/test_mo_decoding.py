@@ -6,7 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smsgw.transport.http_common import InvalidFieldError, normalise_msisdn, parse_form_bytes
+from smsgw.transport.http_common import (
+    INVALID_FIELD,
+    HttpError,
+    normalise_msisdn,
+    parse_form_bytes,
+)
 from smsgw.transport.http_mo import decode_mo_text, http_dedup_key
 from tests.http.kannel import kannel_quote
 
@@ -80,8 +85,9 @@ def test_msisdn_normalised(raw: str, msisdn: str) -> None:
 
 @pytest.mark.parametrize("raw", ["", "+", "12", "7903abc4567", "1234567890123456", "++7903"])
 def test_msisdn_refused(raw: str) -> None:
-    with pytest.raises(InvalidFieldError, match="sender"):
+    with pytest.raises(HttpError, match="sender") as refused:
         normalise_msisdn(raw, "sender")
+    assert refused.value.refusal is INVALID_FIELD
 
 
 @settings(max_examples=200)

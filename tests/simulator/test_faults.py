@@ -32,7 +32,7 @@ from smsgw.smpp.pdu import (
     SubmitSm,
     SubmitSmResp,
 )
-from smsgw.smpp.reassembly import parse_udh
+from smsgw.smpp.reassembly import Reassembler, parse_udh
 from smsgw.smpp.session import SessionConfig
 from smsgw.smpp.text import decode_text, encode_text
 from smsgw.transport.smpp_protocol import LinkLostError, ResponseTimeoutError, SmppProtocol
@@ -405,6 +405,35 @@ async def test_long_mo_is_cut_into_parts_in_order(wire: Wire) -> None:
     assert [info.seqnum for info, _, _ in infos if info] == [1, 2, 3]
     assert all(len(body) <= 134 for _, body, _ in infos)
     assert decode_text(b"".join(body for _, body, _ in infos), 8) == text
+
+
+async def test_a_long_mt_missing_parts_is_dropped_when_it_times_out() -> None:
+    # the first of two parts, and no second: the SMSC's reassembler times it out by its
+    # own timer, not only when some later part happens to arrive
+    parts = Reassembler(timeout=0.2, redelivery_window=0.2)
+    smsc = SimulatedSmsc(SmscSettings("127.0.0.1", 0, ACCOUNTS), reassembler=parts)
+    await smsc.start()
+    wire = Wire(smsc)
+    try:
+        client = await wire.bound()
+        first_of_two = SubmitSm(
+            source_addr="7757",
+            destination_addr="79161234567",
+            esm_class=ESM_UDHI,
+            data_coding=8,
+            short_message=bytes([5, 0, 3, 42, 2, 1]) + encode_text("half", 8),
+        )
+        await accepted(client, first_of_two)
+        assert parts.open_count == 1
+        async with asyncio.timeout(5):
+            while parts.open_count:
+                await asyncio.sleep(0.05)
+        assert parts.stats.expired == 1
+        assert wire.smsc.inbox["79161234567"] == []
+    finally:
+        for client in wire.clients:
+            client.abort()
+        await smsc.close()
 
 
 @pytest.mark.parametrize(("stat", "state"), [("DELIVRD", 2), ("UNDELIV", 5)])

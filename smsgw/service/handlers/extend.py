@@ -44,12 +44,5 @@ async def handle_extend(unit: Unit, command: Extend) -> str:
         return "extended"
     await ensure_chargeable(unit, policy, zone, plan.to_charge)
     return await request_session_charge(
-        unit,
-        policy,
-        ACTION_EXTEND,
-        session_id=session.id,
-        zone=zone.number,
-        plate=session.plate,
-        hours=command.hours,
-        funding=plan,
+        unit, policy, ACTION_EXTEND, session, hours=command.hours, funding=plan
     )

@@ -88,14 +88,7 @@ async def handle_pay(unit: Unit, command: Pay) -> str:
     except ActivePlateConflictError as conflict:
         await refuse_active_plate(unit, conflict.plate)
     return await request_session_charge(
-        unit,
-        policy,
-        ACTION_PAY,
-        session_id=session.id,
-        zone=zone.number,
-        plate=command.plate,
-        hours=command.hours,
-        funding=plan,
+        unit, policy, ACTION_PAY, session, hours=command.hours, funding=plan
     )
 
 

@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from smsgw.storage.errors import TxClosedError
 from smsgw.storage.rows import Row
 from smsgw.storage.sql.dialect import Dialect, SqlRunner
+
+Connection = TypeVar("Connection")
+
+
+class UnitConnection(Generic[Connection]):
+    """A backend's connection as one unit of work holds it: usable until the unit ends."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection: Connection | None = connection
+
+    def close(self) -> None:
+        self._connection = None
+
+    def live(self) -> Connection:
+        if self._connection is None:
+            raise TxClosedError("this Tx belongs to a unit of work that has ended")
+        return self._connection
 
 
 class SqlTx:
