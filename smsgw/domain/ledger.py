@@ -157,7 +157,7 @@ def sum_by_currency(entries: Iterable[Entry]) -> dict[str, int]:
 
 
 # --- the rules of posting: this in-memory ledger and the SQL units of work
-# (smsgw/storage/ledger_rules.py) apply the same ones --------------------------------
+# (smsgw/storage/sqlite_tx.py, postgres_tx.py) apply the same ones -------------------
 
 
 def repeat_of(existing: Transaction, transaction: Transaction) -> Transaction:

@@ -16,10 +16,16 @@ from typing import TYPE_CHECKING
 
 import asyncpg  # asyncpg ships no type hints
 
-from smsgw.domain.ledger import Account, ConflictingPostingError, Transaction
+from smsgw.domain.ledger import (
+    Account,
+    ConflictingPostingError,
+    Transaction,
+    balance_changes,
+    refuse_overdraft,
+    repeat_of,
+)
 from smsgw.service.ports import SmppPartKey
 from smsgw.service.store_port import ActivePlateConflictError
-from smsgw.storage.ledger_rules import balance_changes, refuse_overdraft, repeat_of
 from smsgw.storage.rows import Row
 from smsgw.storage.sql.base import UnitConnection
 from smsgw.storage.sql.dialect import POSTGRES, Dialect, numbered

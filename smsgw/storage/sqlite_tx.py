@@ -15,10 +15,9 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from smsgw.domain.ledger import Account, Transaction
+from smsgw.domain.ledger import Account, Transaction, balance_changes, refuse_overdraft, repeat_of
 from smsgw.service.ports import SmppPartKey
 from smsgw.service.store_port import ActivePlateConflictError
-from smsgw.storage.ledger_rules import balance_changes, refuse_overdraft, repeat_of
 from smsgw.storage.rows import Row
 from smsgw.storage.sql.base import UnitConnection
 from smsgw.storage.sql.dialect import SQLITE, Dialect, marks
