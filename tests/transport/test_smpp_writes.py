@@ -7,8 +7,8 @@ import asyncio
 
 from simulator.smsc_server import SmscServer
 from smsgw.smpp.constants import CommandStatus
+from smsgw.smpp.events import Role
 from smsgw.smpp.pdu import BindTransceiver, EnquireLink, Pdu
-from smsgw.smpp.session import Role
 from smsgw.transport.smpp_protocol import SmppProtocol
 from tests.transport.conftest import GUARD
 
