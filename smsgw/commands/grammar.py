@@ -9,7 +9,7 @@ deployment, so it happens afterwards in smsgw.commands.finish.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import cast
 
@@ -84,6 +84,14 @@ def draft_parser() -> Lark:
     return Lark(grammar_text(), parser="lalr", transformer=_DraftBuilder())
 
 
+# Drivers send the same few texts again and again (`I`, `S`, `1`, their own plate's
+# payment): the drafts of the most recent ones are kept, which saves the parser's run,
+# the largest single cost of processing a status text (bench/README.md). Bounded, so
+# memory stays flat; a Draft is immutable, so sharing one is safe.
+PARSE_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
 def parse_draft(text: str) -> Draft | None:
     """The draft command in `text`, or None when the grammar rejects it."""
     try:

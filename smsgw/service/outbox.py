@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -81,17 +82,50 @@ class OutboxSender:
         by_phone: dict[str, list[StoredOutbound]] = {}
         for row in rows:
             by_phone.setdefault(row.sms.receiver, []).append(row)
-        await asyncio.gather(*(self._send_in_order(queue) for queue in by_phone.values()))
+        sent: list[_Sent] = []
+        await asyncio.gather(*(self._send_in_order(queue, sent) for queue in by_phone.values()))
+        await self._record_sent(sent)
         return len(rows)
 
-    async def _send_in_order(self, queue: list[StoredOutbound]) -> None:
+    async def _send_in_order(self, queue: list[StoredOutbound], sent: list[_Sent]) -> None:
         for row in queue:
             try:
-                await self._send_one(row)
+                done = await self._send_one(row)
             except Exception as error:
-                # not recorded: the lease runs out and the row is claimed again (so a
-                # message may go out twice, never not at all)
                 log.error("mt_unrecorded", outbox_id=row.sms.outbox_id, error=repr(error))
+            else:
+                if done is not None:
+                    sent.append(done)
+
+    async def _record_sent(self, sent: list[_Sent]) -> None:
+        """Record a drained batch's sends in one unit of work (one per reply cost a
+        transaction each for nothing: bench/README.md). If it fails, the rows stay leased
+        and are claimed again once the lease runs out, so a message may go out twice,
+        never not at all."""
+        if not sent:
+            return
+
+        async def mark_sent(tx: Tx) -> list[PartReceipt]:
+            applied: list[PartReceipt] = []
+            for done in sent:
+                sms = done.sms
+                for part in done.last_part:
+                    applied += await record_part_in(
+                        tx, sms.outbox_id, sms.operator_id, *part, done.at
+                    )
+                await tx.mark_outbound_sent(sms.outbox_id, done.message_id, done.at)
+            return applied
+
+        try:
+            applied = await self._store.transact(mark_sent)
+        except Exception as error:
+            for done in sent:
+                log.error("mt_unrecorded", outbox_id=done.sms.outbox_id, error=repr(error))
+            return
+        for receipt in applied:
+            self.receipts.count_applied(receipt.operator_id, [receipt])
+        for done in sent:
+            self._count(done.sms.operator_id, "sent")
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         sweep = self._settings.outbox_sweep_seconds
@@ -125,34 +159,24 @@ class OutboxSender:
         self._next_receipt_sweep = at + timedelta(seconds=self._settings.outbox_sweep_seconds)
         return await self.receipts.sweep_held(at)
 
-    async def _send_one(self, row: StoredOutbound) -> None:
+    async def _send_one(self, row: StoredOutbound) -> _Sent | None:
+        """Send one row; what to record if it went out (None: its failure is recorded)."""
         sms = row.sms
         sender = self._senders.get(sms.operator_id)
         async with self._limit:
             if sender is None:
                 await self._fail(row, f"no link for operator {sms.operator_id!r}")
-                return
+                return None
             last: list[_Part] = []
             try:
                 message_id = await self._send(sender, sms, last)
             except SendError as error:
                 await self._not_sent(row, error)
-                return
+                return None
             except Exception as error:  # a broken link is worth another try later
                 await self._not_sent(row, SendError(repr(error)))
-                return
-        now = self._clock.now()
-
-        async def mark_sent(tx: Tx) -> list[PartReceipt]:
-            applied = []
-            for part in last:
-                applied += await record_part_in(tx, sms.outbox_id, sms.operator_id, *part, now)
-            await tx.mark_outbound_sent(sms.outbox_id, message_id, now)
-            return applied
-
-        applied = await self._store.transact(mark_sent)
-        self.receipts.count_applied(sms.operator_id, applied)
-        self._count(sms.operator_id, "sent")
+                return None
+        return _Sent(sms, message_id, tuple(last), self._clock.now())
 
     async def _send(self, sender: MtSender, sms: OutboundSms, last: list[_Part]) -> str:
         """Send `sms`; each part's id is recorded as its resp comes, but the last one
@@ -216,6 +240,16 @@ class OutboxSender:
     def _count(self, operator_id: str, result: str) -> None:
         if self._metrics is not None:
             self._metrics.mt_sent.labels(operator=operator_id, result=result).inc()
+
+
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """A reply that went out, to be recorded with the rest of its batch."""
+
+    sms: OutboundSms
+    message_id: str
+    last_part: tuple[_Part, ...]  # the part answered last, recorded with the send
+    at: datetime
 
 
 def _short(text: str) -> str:

@@ -1,17 +1,21 @@
-"""The inbound pipeline: an MO is stored (and only then acknowledged), then processed in
-one unit of work, then whatever needs the network is done after COMMIT.
+"""The inbound pipeline: an MO is stored and processed in one unit of work, and only
+once that has committed is it acknowledged; whatever needs the network is done after.
 
-    accept_mo ─insert_inbound─▶ COMMIT ─▶ True (the transport acks the SMSC)
-                                  └─▶ task: process ─▶ lock phone ─▶ parse ─▶ handler
-                                        ─▶ state + ledger + jobs + outbox replies
-                                        ─▶ mark processed ─▶ COMMIT ─▶ charge requests
+    admit_mo ─▶ store the MO ─▶ lock phone ─▶ parse ─▶ handler
+                 ─▶ state + ledger + jobs + outbox replies ─▶ mark processed ─▶ COMMIT
+                 ─▶ True (the transport acks the SMSC) ─▶ task: charge requests
 
-A refusal (`DomainError`) rolls the whole unit back and is answered in a unit of its own,
-so a refused command never leaves half its writes behind. An MO whose processing failed
-otherwise gets the temporary-error reply; if even that cannot be stored, it stays
-unprocessed and the sweep (`process_pending`, also what picks up after a crash) takes it
-again. Replies are named after the MO (`{inbound id}:1`), so processing an MO a second
-time cannot send twice, and `mark_inbound_processed` makes the second unit roll back.
+One COMMIT per MO: storing it first in a transaction of its own and processing it in a
+second cost a commit, a task and a lock round more per message for nothing (the MO is
+stored before its acknowledgement either way; docs/architecture.md, "The flow of one
+MO"). A refusal (`DomainError`) rolls the whole unit back and the MO is stored again
+with the refusal's answer in a unit of its own, so a refused command never leaves half
+its writes behind. If processing fails otherwise, the MO is stored alone and processed
+in the background, where it gets the temporary-error reply; if even that cannot be
+stored, it stays unprocessed and the sweep (`process_pending`, also what picks up after
+a crash) takes it again. Replies are named after the MO (`{inbound id}:1`), so
+processing an MO a second time cannot send twice, and `mark_inbound_processed` makes the
+second unit roll back.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import structlog
@@ -43,7 +48,7 @@ from smsgw.service.receipts import ReceiptBook
 from smsgw.service.runner import Moment, Ran, UnitRunner
 from smsgw.service.settings import Deployment
 from smsgw.service.store_port import Tx
-from smsgw.service.unit import Unit, UnitReport, lock_phone_unit
+from smsgw.service.unit import PostCommit, Unit, UnitReport, lock_phone_unit
 
 log = structlog.get_logger(__name__)
 
@@ -77,6 +82,7 @@ class MoResult:
 
 
 MoWork = Callable[[Tx, Moment], Awaitable[Ran[MoResult]]]
+AdmitUnit = Callable[[Tx], Awaitable[StoredInbound | None]]
 
 
 class MessageService:
@@ -106,17 +112,14 @@ class MessageService:
         """True once the MO is durably stored (or was before); errors propagate, so the
         transport answers with a temporary error and the SMSC retries."""
 
-        async def store_it(tx: Tx, _moment: Moment) -> Ran[StoredInbound | None]:
+        async def store_it(tx: Tx) -> StoredInbound | None:
             inbound_id = await tx.insert_inbound(sms)
-            return Ran(None if inbound_id is None else StoredInbound(inbound_id, sms))
+            return None if inbound_id is None else StoredInbound(inbound_id, sms)
 
-        stored = await self._runner.run(store_it, moment=self._runner.moment(draw_seed=False))
-        if stored is None:
+        if await self.admit_mo(store_it) is None:
             log.info("mo_duplicate", phone=mask_msisdn(sms.sender), link=sms.link_id)
             if self._metrics is not None:
                 self._metrics.mo_duplicates.labels(link=sms.link_id, operator=sms.operator_id).inc()
-            return True
-        self._admitted(stored)
         return True
 
     async def accept_receipt(self, operator_id: str, message_id: str, state: OutboxState) -> bool:
@@ -319,46 +322,81 @@ class MessageService:
 
     # --- transports that store their own way (SMPP: parts, redeliveries) ----------------
 
-    async def admit_mo(
-        self, unit: Callable[[Tx], Awaitable[StoredInbound | None]]
+    async def admit_mo(self, unit: AdmitUnit) -> StoredInbound | None:
+        """Run a transport's unit that stores an MO (or decides not to) and, in the same
+        transaction, process what it stored; return once that has committed."""
+        moment = self._runner.moment(draw_seed=False)
+        try:
+            return await self._admit(unit, self._command_unit, moment)
+        except RefusedError as refused:
+            answer = partial(self._reply_unit, command=refused.command, error=refused.error)
+            return await self._admit(unit, answer, moment)
+        except Exception as error:
+            # a store that cannot take the MO at all fails this too, and the transport
+            # answers with a temporary error; otherwise it was the processing that failed
+            stored = await self._admit_for_later(unit)
+            log.error("mo_failed_on_admission", exc_info=error)
+            return stored
+
+    async def admit_incomplete_mo(self, unit: AdmitUnit) -> StoredInbound | None:
+        """Run a transport's unit that stores a text which arrived incomplete and, in the
+        same transaction, answer it with `mo.incomplete` (it is not parsed)."""
+
+        answer = partial(self._reply_unit, command=INCOMPLETE, error=IncompleteTextError())
+        return await self._admit(unit, answer, self._runner.moment())
+
+    async def _admit(
+        self,
+        unit: AdmitUnit,
+        answer: Callable[[StoredInbound], MoWork],
+        moment: Moment,
     ) -> StoredInbound | None:
-        """Run a transport's unit that stores an MO (or decides not to) in one
-        transaction; what it stored is then processed as `accept_mo` would."""
+        """Store (by `unit`) and answer (by the work `answer` makes) in one unit of work;
+        the charge requests it leaves go out in the background, so the transport's
+        acknowledgement does not wait for an operator's API."""
+
+        async def work(tx: Tx, moment: Moment) -> Ran[_Admitted | None]:
+            stored = await unit(tx)
+            if stored is None:
+                return Ran(None)
+            ran = await answer(stored)(tx, moment)
+            return Ran(_Admitted(stored, ran.value), ran.unit)
+
+        def admitted(done: _Admitted | None, report: UnitReport) -> None:
+            if done is not None:
+                self._count_received(done.stored.sms)
+                self._log_and_count(done.stored.sms, done.result, report)
+
+        actions: list[PostCommit] = []
+        done = await self._runner.run(work, moment=moment, on_commit=admitted, defer_to=actions)
+        if actions:
+            self._spawn(self._runner.dispatch(actions))
+        return None if done is None else done.stored
+
+    async def _admit_for_later(self, unit: AdmitUnit) -> StoredInbound | None:
+        """Store the MO alone and process it in the background (processing it on
+        admission failed: the background attempt answers it, or the sweep will)."""
 
         async def work(tx: Tx, _moment: Moment) -> Ran[StoredInbound | None]:
             return Ran(await unit(tx))
 
         stored = await self._runner.run(work, moment=self._runner.moment(draw_seed=False))
         if stored is not None:
-            self._admitted(stored)
+            self._count_received(stored.sms)
+            self._spawn(self.process(stored))
         return stored
 
-    async def admit_incomplete_mo(
-        self, unit: Callable[[Tx], Awaitable[StoredInbound | None]]
-    ) -> StoredInbound | None:
-        """Run a transport's unit that stores a text which arrived incomplete and, in the
-        same transaction, answer it with `mo.incomplete` (it is not parsed)."""
-
-        async def work(tx: Tx, moment: Moment) -> Ran[tuple[StoredInbound, MoResult] | None]:
-            stored = await unit(tx)
-            if stored is None:
-                return Ran(None)
-            ran = await self._reply_unit(stored, INCOMPLETE, IncompleteTextError())(tx, moment)
-            return Ran((stored, ran.value), ran.unit)
-
-        def answered(done: tuple[StoredInbound, MoResult] | None, report: UnitReport) -> None:
-            if done is not None:
-                self._log_and_count(done[0].sms, done[1], report)
-
-        done = await self._runner.run(work, on_commit=answered)
-        return None if done is None else done[0]
-
-    def _admitted(self, stored: StoredInbound) -> None:
-        """A new MO is stored: count it and process it in the background."""
+    def _count_received(self, sms: InboundSms) -> None:
         if self._metrics is not None:
-            sms = stored.sms
             self._metrics.mo_received.labels(link=sms.link_id, operator=sms.operator_id).inc()
-        self._spawn(self.process(stored))
+
+
+@dataclass(frozen=True, slots=True)
+class _Admitted:
+    """An MO stored and answered in one unit of work."""
+
+    stored: StoredInbound
+    result: MoResult
 
 
 async def _mark_processed(tx: Tx, inbound_id: str, outcome: str, now: datetime) -> None:

@@ -81,6 +81,7 @@ class SmppProtocol(asyncio.Protocol):
         self._deadline = DeadlineTimer(lambda: self._loop, self._on_deadline)
         self._pending: dict[int, asyncio.Future[Pdu]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._writes_due = False  # a flush is scheduled for the end of this loop turn
         # Notified after every batch of events and on close: window slots may be free.
         self.changed = Signal()
 
@@ -214,6 +215,15 @@ class SmppProtocol(asyncio.Protocol):
             self.changed.notify()
 
     def _after_call(self) -> None:
+        """Write what the session has to send and re-arm its timer, once per loop turn:
+        every answer and submit made in one turn (a group commit resolves hundreds at
+        once) goes out in one write instead of a syscall each."""
+        if not self._writes_due:
+            self._writes_due = True
+            self._loop.call_soon(self._write_due)
+
+    def _write_due(self) -> None:
+        self._writes_due = False
         self._flush()
         if self.session.closed and self._transport is not None:
             # close() writes what is buffered (e.g. unbind_resp, generic_nack) first.
