@@ -104,9 +104,19 @@ class MovedOut:
     refund: Money  # went to the old session's payer's parking account
 
 
-async def move_out(unit: Unit, session: ParkingSession) -> MovedOut:
+async def move_out(unit: Unit, session: ParkingSession) -> MovedOut | None:
     """Stop the plate's running session in another zone, as `S` would: the unused money
-    goes to the parking account of the phone that paid it (maybe not this one)."""
+    goes to the parking account of the phone that paid it (maybe not this one).
+
+    Another phone's session is stopped under that phone's lock, which its own `S` or
+    reminder takes too (on PostgreSQL a row lock: two nodes could otherwise stop it
+    twice); it is read again once the lock is held, and None means it stopped meanwhile."""
+    if session.phone != unit.msisdn:
+        await unit.tx.lock_phone(session.phone, None)
+        fresh = await unit.tx.get_session(session.id)
+        if fresh is None or fresh.state is not SessionState.ACTIVE:
+            return None
+        session = fresh
     zone = zone_of(unit, session)
     plan = plan_stop(session, zone, unit.now)
     await stop_session(unit, session, plan)

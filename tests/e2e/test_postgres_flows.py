@@ -212,6 +212,40 @@ async def test_reminder_and_end_notice_once_each(rig: Rig) -> None:
     assert len(rig.smsc.inbox[DRIVER]) == 5
 
 
+async def test_moving_another_phones_car_waits_for_that_phone(rig: Rig, schema: Schema) -> None:
+    """A payment that moves a plate paid by another phone stops that phone's session
+    under that phone's lock, as its own `S` would: never both at once."""
+    payer, mover = "79031112233", DRIVER
+    rig.phone(payer)
+    rig.phone(mover)
+    await rig.text(payer, "1001*A123BC77*1")
+    await rig.settle()
+    await rig.replies(payer, 2)
+    await rig.text(mover, "1001*B456CE77*2")  # then stopped at once: 120 RUB to spend
+    await rig.settle()
+    await rig.replies(mover, 2)
+    await rig.converse(mover, "S")
+    assert await rig.balance(mover) == Money(120_00, "RUB")
+
+    holder = await asyncpg.connect(schema.dsn)
+    try:
+        async with holder.transaction():
+            await holder.execute("SELECT 1 FROM phones WHERE msisdn = $1 FOR UPDATE", payer)
+            moving = asyncio.create_task(rig.text(mover, "9001*A123BC77*1"))
+            done, _ = await asyncio.wait({moving}, timeout=1.0)
+            assert not done, "the move went ahead while the payer's phone was locked"
+        await moving
+    finally:
+        await holder.close()
+
+    [moved] = (await rig.replies(mover, 4))[3:]
+    assert "1001" in moved and "9001" in moved  # pay.moved: from the old zone to the new
+    [told] = (await rig.replies(payer, 3))[2:]
+    assert "A123BC77" in told and "1001" in told  # session.moved_away
+    assert await rig.balance(payer) == Money(60_00, "RUB")  # the unused hour, once
+    assert await rig.balance(mover) == Money(60_00, "RUB")
+
+
 # --- two nodes ---------------------------------------------------------------------------------
 
 
