@@ -1,4 +1,4 @@
-"""Settings every test shares: Hypothesis profiles.
+"""Settings every test shares: Hypothesis profiles, and how many parallel test processes.
 
 Property tests must give the same verdict on every machine and every run:
 
@@ -14,8 +14,9 @@ Property tests must give the same verdict on every machine and every run:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 
+import pytest
 from hypothesis import settings
 
 DEV_PROFILE = "dev"
@@ -38,3 +39,16 @@ def hypothesis_profile(environ: Mapping[str, str]) -> str:
 
 
 settings.load_profile(hypothesis_profile(os.environ))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> Generator[None, int, int]:
+    """`-n auto` (pyproject's addopts): half again as many test processes as cores.
+
+    Much of the suite waits rather than computes (`smsgw serve` child processes starting
+    and draining, PostgreSQL commits, Kannel, Chromium), so one process per core leaves
+    cores idle. PYTEST_XDIST_AUTO_NUM_WORKERS, when set, is taken as it is."""
+    cores = yield
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return cores
+    return cores + cores // 2

@@ -15,6 +15,11 @@ import pytest
 
 from simulator.bench.kannel import find_kannel
 
+# with the Kannel interop tests in one test process (pyproject's addopts runs several): one
+# Kannel at a time, and the check that every process of a run stopped looks at the whole
+# machine
+pytestmark = pytest.mark.xdist_group("kannel")
+
 SIDE_FIELDS = {
     "replies_per_s",
     "mo_per_s",

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.async_api import Browser, Page, expect
 
 from smsgw.replies.texts.ru import TEXTS as RU
 from tests.browser.conftest import ZONE, Demo
 from tests.browser.test_webphone import PageWatch
+
+# one Chromium at a time across the parallel test processes (pyproject's addopts): two
+# browsers and two demos on a 2-core machine slow each page past its waits
+pytestmark = pytest.mark.xdist_group("chromium")
 
 DRIVER = "79161234567"
 PLATE = "A123BC77"

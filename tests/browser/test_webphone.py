@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from playwright.async_api import Browser, Page, Request, Response, expect
 
 from simulator.faults import Faults
@@ -15,6 +16,10 @@ from simulator.operator import CONFIRMATION_PROMPT, DEFAULT_SERVICE_NUMBER
 from simulator.phones import ConfirmationPolicy
 from smsgw.replies.texts.ru import TEXTS as RU
 from tests.browser.conftest import SHORT_NUMBER, ZONE, Demo
+
+# one Chromium at a time across the parallel test processes (pyproject's addopts): two
+# browsers and two demos on a 2-core machine slow each page past its waits
+pytestmark = pytest.mark.xdist_group("chromium")
 
 DRIVER = "79161234567"
 WAITER = "79035550011"  # answers the operator by hand (policy "ignore")

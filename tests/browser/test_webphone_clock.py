@@ -12,6 +12,10 @@ from simulator.control import create_control_app
 from simulator.webphone import add_webphone_routes
 from tests.browser.conftest import serve, simulated_world
 
+# one Chromium at a time across the parallel test processes (pyproject's addopts): two
+# browsers and two demos on a 2-core machine slow each page past its waits
+pytestmark = pytest.mark.xdist_group("chromium")
+
 SIMULATED: Mapping[str, object] = {
     "now": "2026-12-01T07:00:00+00:00",  # 10:00 in Moscow
     "speed": 60.0,

@@ -58,6 +58,10 @@ from tests.e2e.kannel import (
 )
 from tests.e2e.rig import REPO, SHORT_NUMBER, T0, TOKEN, SettableClock, secret_for
 
+# one Kannel at a time across the parallel test processes (pyproject's addopts): its ports
+# are picked free just before its boxes bind them, and a second Kannel could pick the same
+pytestmark = pytest.mark.xdist_group("kannel")
+
 DRIVER = "79161234567"
 OPERATOR = "mts"
 LINK_ID = "kannel-mts"

@@ -35,6 +35,11 @@ DATA_TABLES = (
     "smpp_mo_parts",
 )
 
+# the rows that point at others' (foreign keys: entries at their transaction, a reply's
+# parts at the reply) go first
+_REFERENCING = ("ledger_entries", "outbox_parts")
+_DELETE_ORDER = (*_REFERENCING, *(table for table in DATA_TABLES if table not in _REFERENCING))
+
 
 def postgres_dsn() -> str:
     return os.environ.get(POSTGRES_DSN_ENV, DEFAULT_POSTGRES_DSN)
@@ -105,7 +110,10 @@ class Backend:
             return
         raw = await self.raw()
         try:
-            await raw.execute(f"TRUNCATE {', '.join(DATA_TABLES)}")
+            # DELETE, not TRUNCATE: the tables hold one test's few rows, and TRUNCATE gives
+            # every table and index a new file (some 140 ms a test, DELETE a few ms); one
+            # string is one transaction
+            await raw.execute("; ".join(f"DELETE FROM {table}" for table in _DELETE_ORDER))
         finally:
             await raw.close()
 

@@ -31,7 +31,7 @@ from smsgw.storage.sql.dialect import SqlRunner, numbered
 from smsgw.storage.sql.sessions import PENDING_CHARGE
 from smsgw.storage.sqlite import open_sqlite_store
 from smsgw.storage.sqlite_tx import SqliteTx
-from tests.storage.backends import PostgresPlace
+from tests.storage.backends import Backend, PostgresPlace
 from tests.storage.builders import (
     PHONE,
     T0,
@@ -250,6 +250,9 @@ async def _sqlite_plans(path: Path) -> Plans:
 
 
 async def _postgres_plans(place: PostgresPlace) -> Plans:
+    # the schema lives for the session: whatever test ran before in this process left its
+    # rows, and the hot path recorded here would run into them (the same charge posted)
+    await Backend("postgres", postgres=place).empty()
     connection = await asyncpg.connect(place.dsn, server_settings={"search_path": place.schema})
     unit = connection.transaction()
     await unit.start()
