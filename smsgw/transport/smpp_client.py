@@ -197,6 +197,9 @@ class EsmeLink:
             for future in futures:
                 future.add_done_callback(_consume_result)
             raise
+        if len(futures) == 1:
+            # most replies are one part: no task and gathering future for it
+            return [await self._settle(parts[0], futures[0], 0, on_answer)]
         results = await asyncio.gather(
             *(
                 self._settle(part, future, index, on_answer)
