@@ -107,6 +107,9 @@ def _escaped_char(code: int) -> str:
 
 
 _ENCODE_TABLE: Final = _build_encode_table()
+_GSM7_CHARS: Final = frozenset(
+    chr(code) for code, septets in _ENCODE_TABLE.items() if septets != _UNREPRESENTABLE
+)
 _DECODE_TABLE: Final = _build_decode_table()
 _ESCAPE_SEQUENCE: Final = re.compile(rb"(\x1b[\x00-\xff]?)")
 
@@ -146,6 +149,10 @@ def is_gsm7(text: str) -> bool:
 
 def gsm7_length(text: str) -> int | None:
     """Septets `text` takes in the GSM alphabet, None if it is not representable."""
+    if not _GSM7_CHARS.issuperset(text):
+        # stops at the first character outside the alphabet: a Cyrillic reply is
+        # refused at its first letter instead of translated whole
+        return None
     septets = text.translate(_ENCODE_TABLE)
     if _UNREPRESENTABLE in septets:
         return None
