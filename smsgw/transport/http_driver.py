@@ -80,7 +80,7 @@ class DriverApi:
 
 
 DRIVER_API: web.AppKey[DriverApi] = web.AppKey("smsgw_driver_api", DriverApi)
-_IDENTITY = "smsgw_driver_identity"
+_IDENTITY: web.RequestKey[DriverIdentity] = web.RequestKey("smsgw_driver_identity", DriverIdentity)
 
 
 # --- who is calling ------------------------------------------------------------------
@@ -103,9 +103,8 @@ async def authenticated_phone(request: web.Request, *, state_changing: bool) -> 
 
 async def authenticated_identity(request: web.Request, *, state_changing: bool) -> DriverIdentity:
     """As `authenticated_phone`, with the session id beside the msisdn."""
-    known = request.get(_IDENTITY)
-    if isinstance(known, DriverIdentity):
-        return known
+    if _IDENTITY in request:  # asked before while answering this request
+        return request[_IDENTITY]
     api = request.config_dict[DRIVER_API]
     language = request_language(request, api.default_language)
     header = request.headers.get("Authorization")
