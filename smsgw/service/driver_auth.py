@@ -254,7 +254,8 @@ class DriverAuth:
 
     async def sign_in(self, msisdn: str, code: str) -> SignedIn | None:
         """A new session for the right code; None for any wrong, expired, used or dead
-        one (the caller answers them all alike). A wrong try is counted and kept."""
+        one (the caller answers them all alike). Every try is counted, and kept when
+        it fails: `code_attempts` tries and the code is dead."""
         session_id = self._new_session_id()
 
         async def work(tx: Tx, moment: Moment) -> Ran[SignedIn | None]:
@@ -263,10 +264,13 @@ class DriverAuth:
             # the MAC is computed whether or not there is a code: the time taken says
             # nothing of whether this phone asked for one
             offered = self.signer.code_mac(stored.id if stored else "-", msisdn, code)
-            if stored is None or not stored.usable(now, self._policy.code_attempts):
+            attempts = self._policy.code_attempts
+            if stored is None or not stored.usable(now, attempts):
+                return Ran(None)
+            # the try is counted before the comparison: the right code takes one too
+            if not await tx.take_driver_code_attempt(stored.id, attempts):
                 return Ran(None)
             if not hmac.compare_digest(offered.encode(), stored.code_mac.encode()):
-                await tx.count_driver_code_attempt(stored.id)
                 return Ran(None)
             if not await tx.use_driver_code(stored.id, now):
                 return Ran(None)

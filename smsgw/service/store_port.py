@@ -65,8 +65,10 @@ class DriverTx(Protocol):
     async def latest_driver_code(self, msisdn: str) -> DriverCode | None:
         """The phone's most recent code (only that one can sign in)."""
 
-    async def count_driver_code_attempt(self, code_id: str) -> None:
-        """One more wrong try at the code."""
+    async def take_driver_code_attempt(self, code_id: str, max_attempts: int) -> bool:
+        """Count a try at the code, before it is compared; False (and nothing counted)
+        when it has had `max_attempts` already or was used. Counting first, in one
+        statement, keeps concurrent guesses on several nodes within the limit."""
 
     async def use_driver_code(self, code_id: str, now: datetime) -> bool:
         """Mark the code used; False when it was used already (a replay, a race)."""

@@ -278,3 +278,26 @@ async def test_the_channel_switched_off_is_not_there(
         ):
             status, body, _ = await call(http, method, f"{base}{path}", {"phone": PHONE})
             assert (status, body["error"]) == (404, "not_found"), path
+
+
+async def test_the_code_goes_through_the_phones_own_operator_in_its_language(
+    driver_rig: DriverRig, http: aiohttp.ClientSession
+) -> None:
+    async with driver_rig() as rig:
+        # an MTS number ported to Beeline, which chose English by SMS
+        rig.phone(PHONE, operator="beeline")
+        await rig.converse(PHONE, "LANG*EN")
+        url = f"{rig.gateway.base_url}/v1/driver/codes"
+        status, _, _ = await call(http, "POST", url, {"phone": f"+{PHONE}"})
+        assert status == 202
+        await rig.replies(PHONE, 2)
+        sent = rig.smsc.inbox[PHONE][-1]
+        assert (sent.operator, sent.source) == ("beeline", "7757")
+        assert sent.text.startswith("smsgw code ") and sent.text.endswith(
+            ". Do not tell it to anyone"
+        )
+        # the national form of the number is the same phone
+        rig.clock.advance(timedelta(seconds=61))
+        status, _, _ = await call(http, "POST", url, {"phone": "8" + PHONE[1:]})
+        assert status == 202
+        await rig.replies(PHONE, 3)

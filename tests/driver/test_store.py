@@ -31,12 +31,17 @@ async def test_codes_are_counted_used_once_and_forgotten_after_the_window(store:
     latest = await store.transact(lambda tx: tx.latest_driver_code(PHONE))
     assert latest == code("c2", T0 + timedelta(minutes=2))
 
-    await store.transact(lambda tx: tx.count_driver_code_attempt("c2"))
-    assert await store.transact(lambda tx: tx.use_driver_code("c2", T0)) is True
-    assert await store.transact(lambda tx: tx.use_driver_code("c2", T0)) is False  # a replay
-    used = await store.transact(lambda tx: tx.latest_driver_code(PHONE))
-    assert used is not None and (used.attempts, used.used_at) == (1, T0)
-    assert not used.usable(T0, max_attempts=5)
+    assert await store.transact(lambda tx: tx.take_driver_code_attempt("c2", 2)) is True
+    assert await store.transact(lambda tx: tx.take_driver_code_attempt("c2", 2)) is True
+    assert await store.transact(lambda tx: tx.take_driver_code_attempt("c2", 2)) is False
+    assert await store.transact(lambda tx: tx.take_driver_code_attempt("c1", 5)) is True
+    assert await store.transact(lambda tx: tx.use_driver_code("c1", T0)) is True
+    assert await store.transact(lambda tx: tx.use_driver_code("c1", T0)) is False  # a replay
+    assert await store.transact(lambda tx: tx.take_driver_code_attempt("c1", 5)) is False
+    tried = await store.transact(lambda tx: tx.latest_driver_code(PHONE))
+    assert tried is not None and (tried.attempts, tried.used_at) == (2, None)
+    assert not tried.usable(T0, max_attempts=2)
+    assert tried.usable(T0, max_attempts=3)
 
     # a code sent an hour on forgets the phone's codes from before the window
     hour_on = T0 + timedelta(hours=1, minutes=1)

@@ -17,7 +17,7 @@ from smsgw.config_secrets import production_secret_problems
 from smsgw.domain.errors import ConfigError
 from smsgw.domain.tariffs import PaidWindow, ZoneLocation
 from smsgw.language import Language
-from smsgw.service.driver_account import schedule
+from smsgw.service.driver_account import schedule, zone_feature
 from smsgw.service.driver_auth import DriverSigner, random_code, random_session_id
 from smsgw.transport.http_driver import request_language
 
@@ -167,3 +167,13 @@ def test_bad_locations_are_named(location: object, key: str) -> None:
 def test_a_point_alone_is_a_location() -> None:
     zones = config_from_mapping(_with_location({"point": [37, 55]}), OPERATORS).zones
     assert zones["1001"].location == ZoneLocation((37.0, 55.0), ())
+
+
+def test_a_zone_with_only_a_point_is_a_point_on_the_map() -> None:
+    zones = config_from_mapping(_with_location({"point": [37.5, 55.5]}), OPERATORS).zones
+    feature = zone_feature(zones["1001"], NOW, Language.EN)
+    assert feature["geometry"] == {"type": "Point", "coordinates": [37.5, 55.5]}
+    properties = feature["properties"]
+    assert isinstance(properties, dict)
+    assert properties["point"] == [37.5, 55.5]
+    assert properties["paid_now"] is True  # 09:00 in Moscow on a Tuesday

@@ -66,8 +66,14 @@ class DriverSql(SqlTx):
         )
         return None if row is None else self._code(row)
 
-    async def count_driver_code_attempt(self, code_id: str) -> None:
-        await self._execute("UPDATE driver_codes SET attempts = attempts + 1 WHERE id = ?", code_id)
+    async def take_driver_code_attempt(self, code_id: str, max_attempts: int) -> bool:
+        taken = await self._execute(
+            "UPDATE driver_codes SET attempts = attempts + 1"
+            " WHERE id = ? AND attempts < ? AND used_at IS NULL",
+            code_id,
+            max_attempts,
+        )
+        return taken == 1
 
     async def use_driver_code(self, code_id: str, now: datetime) -> bool:
         used = await self._execute(
