@@ -67,7 +67,6 @@ CSRF_HEADER = "X-CSRF-Token"
 MAX_BODY_BYTES = 4 * 1024
 MAX_CODE_CHARS = 16
 MAX_PLATE_CHARS = 32
-STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +79,6 @@ class DriverApi:
 
 
 DRIVER_API: web.AppKey[DriverApi] = web.AppKey("smsgw_driver_api", DriverApi)
-_IDENTITY: web.RequestKey[DriverIdentity] = web.RequestKey("smsgw_driver_identity", DriverIdentity)
 
 
 # --- who is calling ------------------------------------------------------------------
@@ -103,8 +101,6 @@ async def authenticated_phone(request: web.Request, *, state_changing: bool) -> 
 
 async def authenticated_identity(request: web.Request, *, state_changing: bool) -> DriverIdentity:
     """As `authenticated_phone`, with the session id beside the msisdn."""
-    if _IDENTITY in request:  # asked before while answering this request
-        return request[_IDENTITY]
     api = request.config_dict[DRIVER_API]
     language = request_language(request, api.default_language)
     header = request.headers.get("Authorization")
@@ -117,7 +113,6 @@ async def authenticated_identity(request: web.Request, *, state_changing: bool) 
         offered = request.headers.get(CSRF_HEADER, "")
         if not api.auth.signer.csrf_matches(identity.session_id, offered):
             raise _refused(CSRF, "csrf", language)
-    request[_IDENTITY] = identity
     return identity
 
 
