@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from smsgw.service.driver_records import DriverCode, DriverSession
@@ -80,3 +81,13 @@ async def test_vehicles_are_kept_per_phone_in_the_order_saved(store: Store) -> N
     assert await store.transact(lambda tx: tx.remove_driver_vehicle(PHONE, "A123BC77")) is False
     assert await store.transact(lambda tx: tx.driver_vehicles(PHONE)) == ["B456CE777"]
     assert await store.transact(lambda tx: tx.driver_vehicles(OTHER)) == ["A123BC77"]
+
+
+async def test_concurrent_tries_at_a_code_stay_within_its_attempts(store: Store) -> None:
+    await store.transact(lambda tx: tx.insert_driver_code(code("c1", T0), T0))
+
+    async def guess() -> bool:
+        return await store.transact(lambda tx: tx.take_driver_code_attempt("c1", 5))
+
+    taken = await asyncio.gather(*(guess() for _ in range(12)))
+    assert sorted(taken) == [False] * 7 + [True] * 5
