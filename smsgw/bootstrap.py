@@ -13,7 +13,7 @@ import contextlib
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -29,6 +29,8 @@ from smsgw.commands import ParseSettings
 from smsgw.commands.plates import plate_rules
 from smsgw.config import AppConfig, LinkSettings
 from smsgw.observability import Metrics
+from smsgw.service.driver_account import DriverAccount
+from smsgw.service.driver_auth import DriverAuth, DriverAuthPolicy
 from smsgw.service.messages import OutboundSms
 from smsgw.service.ports import ChargingApi, MtSender, PartAccepted, PartwiseSender
 from smsgw.service.runtime import Service, build_service
@@ -39,6 +41,7 @@ from smsgw.smpp.session import SessionConfig
 from smsgw.storage import open_store
 from smsgw.transport.http_app import HttpOptions, create_app, serve_on_socket
 from smsgw.transport.http_common import SECRET_PARAMETER, HttpLink
+from smsgw.transport.http_driver import DriverApi
 from smsgw.transport.http_limits import ConnectionLimits
 from smsgw.transport.http_ops import LINK_DOWN, LINK_STATES, LINK_UP, LinkStatus
 from smsgw.transport.http_sender import KannelSender
@@ -251,7 +254,8 @@ async def start_gateway(
         verify_callback=parse_callback,
     )
     intake.connect(service.gateway)
-    app = create_app(service.gateway, _http_options(config), metrics, clock=clock.now)
+    options = replace(_http_options(config), driver=_driver_api(config, service, deployment, clock))
+    app = create_app(service.gateway, options, metrics, clock=clock.now)
     limits = ConnectionLimits(config.http.read_timeout_seconds, config.http.max_connections)
     app[LINK_STATES] = _link_states(config.links, smpp_links)
     # requests in hand get the drain's time to finish, never more
@@ -331,6 +335,33 @@ def _http_options(config: AppConfig) -> HttpOptions:
         max_body_bytes=config.http.max_body_bytes,
         plate_countries=config.gateway.plate_formats,
     )
+
+
+def _driver_api(
+    config: AppConfig, service: Service, deployment: Deployment, clock: Clock
+) -> DriverApi | None:
+    """The driver API's services, or None while `[driver] enabled` is false."""
+    settings = config.driver
+    if not settings.enabled:
+        return None
+    policy = DriverAuthPolicy(
+        secret=settings.secret.encode("utf-8"),
+        code_ttl=timedelta(seconds=settings.code_ttl_seconds),
+        token_ttl=timedelta(hours=settings.token_ttl_hours),
+        resend_after=timedelta(seconds=settings.code_resend_seconds),
+        codes_per_phone_per_hour=settings.codes_per_phone_per_hour,
+        codes_per_source_per_hour=settings.codes_per_source_per_hour,
+        code_attempts=settings.code_attempts,
+    )
+    account = DriverAccount(
+        service.runner.store,
+        deployment,
+        clock,
+        plate_rules(config.gateway.plate_formats),
+        max_vehicles=settings.max_vehicles,
+    )
+    auth = DriverAuth(service.runner, deployment, policy)
+    return DriverApi(auth, account, config.gateway.default_language)
 
 
 def _smpp_link(

@@ -22,6 +22,7 @@ from smsgw.config_settings import (
     AppConfig,
     BindModeName,
     ChargingSettings,
+    DriverSettings,
     GatewaySettings,
     HttpSettings,
     LinkKind,
@@ -40,6 +41,7 @@ __all__ = [
     "AppConfig",
     "BindModeName",
     "ChargingSettings",
+    "DriverSettings",
     "GatewaySettings",
     "HttpSettings",
     "LinkKind",
@@ -117,6 +119,7 @@ def config_from_mapping(
         operators=operators,
         raw=raw,
         retention=_retention(read_table(raw, "retention")),
+        driver=_driver(read_table(raw, "driver")),
     )
 
 
@@ -180,6 +183,26 @@ def _retention(table: Mapping[str, Any]) -> RetentionSettings:
         batch_rows=read_int(table, "batch_rows", where, 500, 1, 100_000),
         interval_minutes=read_int(table, "interval_minutes", where, 60, 1, 24 * 60),
     )
+
+
+def _driver(table: Mapping[str, Any]) -> DriverSettings:
+    where = "driver"
+    settings = DriverSettings(
+        enabled=read_bool(table, "enabled", where, False),
+        secret=read_str(table, "secret", where, ""),
+        code_ttl_seconds=read_int(table, "code_ttl_seconds", where, 300, 30, 3600),
+        token_ttl_hours=read_int(table, "token_ttl_hours", where, 720, 1, 24 * 366),
+        code_resend_seconds=read_int(table, "code_resend_seconds", where, 60, 0, 3600),
+        codes_per_phone_per_hour=read_int(table, "codes_per_phone_per_hour", where, 5, 1, 100),
+        codes_per_source_per_hour=read_int(
+            table, "codes_per_source_per_hour", where, 20, 1, 100_000
+        ),
+        code_attempts=read_int(table, "code_attempts", where, 5, 1, 10),
+        max_vehicles=read_int(table, "max_vehicles", where, 10, 1, 100),
+    )
+    if settings.enabled and not settings.secret:
+        raise ConfigError(f"{where}.secret", "is required when driver.enabled = true")
+    return settings
 
 
 def _logging(table: Mapping[str, Any]) -> LoggingSettings:

@@ -35,6 +35,8 @@ def production_secret_problems(config: AppConfig) -> list[str]:
         for index, link in enumerate(config.links)
         if link.kind == "kannel"
     ]
+    if config.driver.enabled:  # a channel that is off signs nothing
+        secrets.append(("driver.secret", config.driver.secret))
     return [f"{key}: {reason}" for key, value in secrets if (reason := _weakness(value))]
 
 

@@ -106,6 +106,21 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DriverSettings:
+    """The driver API and cabinet (docs/driver-api.md): off unless `enabled`."""
+
+    enabled: bool = False
+    secret: str = ""  # signs sign-in codes, tokens and CSRF values; 16+ bytes
+    code_ttl_seconds: int = 300  # a sign-in code is good this long
+    token_ttl_hours: int = 720  # a sign-in lasts this long (30 days)
+    code_resend_seconds: int = 60  # at most one code per phone this often
+    codes_per_phone_per_hour: int = 5
+    codes_per_source_per_hour: int = 20  # per client address
+    code_attempts: int = 5  # wrong tries that kill a code
+    max_vehicles: int = 10  # plates saved per phone
+
+
+@dataclass(frozen=True, slots=True)
 class AppConfig:
     gateway: GatewaySettings
     storage_dsn: str
@@ -117,3 +132,4 @@ class AppConfig:
     operators: Mapping[str, OperatorPolicy]
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    driver: DriverSettings = field(default_factory=DriverSettings)

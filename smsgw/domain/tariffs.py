@@ -49,6 +49,15 @@ class PaidWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class ZoneLocation:
+    """Where a zone is on the map: a point (where its sign or meter stands) and the outline
+    of its streets, each as (longitude, latitude) in degrees, GeoJSON's order."""
+
+    point: tuple[float, float]
+    outline: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Zone:
     number: str
     name: str
@@ -61,6 +70,7 @@ class Zone:
     # prices rounded up to whole currency units (tenge have no coins for tiyn)
     round_to_whole: bool = False
     city: str = ""  # named in replies that send a driver elsewhere; default: the name
+    location: ZoneLocation | None = None  # for maps (the driver API's zones); optional
 
     def __post_init__(self) -> None:
         if self.step_minutes < 1 or MINUTES_PER_HOUR % self.step_minutes:
@@ -190,8 +200,10 @@ ZONE_KEYS = frozenset(
         "paid",
         "round_to_whole",
         "city",
+        "location",
     }
 )
+LOCATION_KEYS = frozenset({"point", "outline"})
 WINDOW_KEYS = frozenset({"days", "from", "to"})
 ZONE_NUMBER = re.compile(r"[0-9]{1,8}")
 CLOCK_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
@@ -246,7 +258,50 @@ def _zone_from_entry(
         max_hours=max_hours,
         round_to_whole=_bool_setting(key, entry, "round_to_whole", default=False),
         city=_optional_str(key, entry, "city"),
+        location=_location(f"{key}.location", entry.get("location")),
     )
+
+
+# an outline is a small polygon around a few streets; more corners than this is a mistake
+MAX_OUTLINE_POINTS = 200
+MIN_OUTLINE_POINTS = 3
+COORDINATE_PARTS = 2  # longitude, latitude
+
+
+def _location(key: str, value: object) -> ZoneLocation | None:
+    """`location = { point = [lon, lat], outline = [[lon, lat], ...] }`; outline optional."""
+    if value is None:
+        return None
+    entry = _table(key, value)
+    _reject_unknown_keys(key, entry, LOCATION_KEYS)
+    if "point" not in entry:
+        raise ConfigError(f"{key}.point", "is required: [longitude, latitude]")
+    point = _coordinate(f"{key}.point", entry["point"])
+    raw_outline = entry.get("outline", [])
+    if not isinstance(raw_outline, list) or not (
+        raw_outline == [] or MIN_OUTLINE_POINTS <= len(raw_outline) <= MAX_OUTLINE_POINTS
+    ):
+        raise ConfigError(
+            f"{key}.outline",
+            f"must be {MIN_OUTLINE_POINTS} to {MAX_OUTLINE_POINTS} [longitude, latitude] points",
+        )
+    outline = tuple(
+        _coordinate(f"{key}.outline[{index}]", item) for index, item in enumerate(raw_outline)
+    )
+    return ZoneLocation(point=point, outline=outline)
+
+
+def _coordinate(key: str, value: object) -> tuple[float, float]:
+    """[longitude, latitude] in degrees; TOML numbers, integers or decimals."""
+    numbers = value if isinstance(value, list) and len(value) == COORDINATE_PARTS else None
+    if numbers is None or not all(
+        isinstance(n, int | float) and not isinstance(n, bool) for n in numbers
+    ):
+        raise ConfigError(key, f"must be [longitude, latitude] in degrees, got {value!r}")
+    longitude, latitude = float(numbers[0]), float(numbers[1])
+    if not (-180.0 <= longitude <= 180.0 and -90.0 <= latitude <= 90.0):
+        raise ConfigError(key, f"longitude must be -180..180 and latitude -90..90, got {value!r}")
+    return longitude, latitude
 
 
 def _optional_str(key: str, entry: Mapping[str, object], name: str) -> str:

@@ -69,6 +69,8 @@ SHARED_REPLY_FACTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "confirm.in_progress": ("amount",),
         "error.temporary": (),
         "mo.incomplete": (),
+        # the one-time sign-in code of the driver API, texted to the phone
+        "driver.code": ("code",),
     }
 )
 

@@ -26,6 +26,7 @@ from smsgw.domain.ledger import Account, Transaction
 from smsgw.domain.money import Money
 from smsgw.domain.parking import ParkingSession
 from smsgw.language import Language
+from smsgw.service.driver_records import CodeCounts, DriverCode, DriverSession
 from smsgw.service.messages import InboundSms, OutboundSms
 from smsgw.service.ports import (
     ChargeUsage,
@@ -49,7 +50,50 @@ from smsgw.service.ports import (
 T = TypeVar("T")
 
 
-class Tx(Protocol):
+class DriverTx(Protocol):
+    """What the driver API's units do through `Tx` (smsgw/service/driver_auth.py,
+    driver_account.py); every backend's `Tx` has these too."""
+
+    # --- sign-in codes -------------------------------------------------------------
+    async def insert_driver_code(self, code: DriverCode, forget_before: datetime) -> None:
+        """Store a code sent now, and forget the phone's codes sent before `forget_before`
+        (past every limit's window)."""
+
+    async def driver_code_counts(self, msisdn: str, source: str, since: datetime) -> CodeCounts:
+        """Codes sent since `since` to this phone and from this source address."""
+
+    async def latest_driver_code(self, msisdn: str) -> DriverCode | None:
+        """The phone's most recent code (only that one can sign in)."""
+
+    async def take_driver_code_attempt(self, code_id: str, max_attempts: int) -> bool:
+        """Count a try at the code, before it is compared; False (and nothing counted)
+        when it has had `max_attempts` already or was used. Counting first, in one
+        statement, keeps concurrent guesses on several nodes within the limit."""
+
+    async def use_driver_code(self, code_id: str, now: datetime) -> bool:
+        """Mark the code used; False when it was used already (a replay, a race)."""
+
+    # --- signed-in sessions ----------------------------------------------------------
+    async def insert_driver_session(self, session: DriverSession) -> None:
+        """Store a new sign-in, and forget the phone's sign-ins that have expired."""
+
+    async def get_driver_session(self, session_id: str) -> DriverSession | None: ...
+
+    async def revoke_driver_session(self, session_id: str, now: datetime) -> bool:
+        """Sign out; False when it was not live."""
+
+    # --- saved plates ----------------------------------------------------------------
+    async def driver_vehicles(self, msisdn: str) -> Sequence[str]:
+        """The phone's saved plates, in the order they were saved."""
+
+    async def add_driver_vehicle(self, msisdn: str, plate: str, now: datetime) -> bool:
+        """Save a plate; False when it was saved already."""
+
+    async def remove_driver_vehicle(self, msisdn: str, plate: str) -> bool:
+        """Forget a plate; False when it was not saved."""
+
+
+class Tx(DriverTx, Protocol):
     """What one unit of work may read and write. Every datetime is timezone-aware (UTC)."""
 
     # --- inbound MO: stored before the SMSC is acknowledged ---------------------------

@@ -289,6 +289,44 @@ _SMPP_MO_LOOKUP = (
 # index in that order each sweep read and sorted every held receipt to return a batch.
 _HOT_PATH_PLANS = ("CREATE INDEX held_receipts_received ON held_receipts (received_at, id)",)
 
+# The driver API (docs/driver-api.md): sign-in codes (only an HMAC of each code is kept,
+# with an HMAC of the client address that asked, for the per-address limit), signed-in
+# sessions (a token names one; revoking the row kills the token) and saved plates.
+_DRIVER = (
+    """
+    CREATE TABLE driver_codes (
+        id TEXT PRIMARY KEY,
+        msisdn TEXT NOT NULL,
+        source TEXT NOT NULL,
+        code_mac TEXT NOT NULL,
+        created_at {time} NOT NULL,
+        expires_at {time} NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        used_at {time}
+    ){strict}
+    """,
+    "CREATE INDEX driver_codes_phone ON driver_codes (msisdn, created_at)",
+    "CREATE INDEX driver_codes_source ON driver_codes (source, created_at)",
+    """
+    CREATE TABLE driver_sessions (
+        id TEXT PRIMARY KEY,
+        msisdn TEXT NOT NULL,
+        created_at {time} NOT NULL,
+        expires_at {time} NOT NULL,
+        revoked_at {time}
+    ){strict}
+    """,
+    "CREATE INDEX driver_sessions_phone ON driver_sessions (msisdn, expires_at)",
+    """
+    CREATE TABLE driver_vehicles (
+        msisdn TEXT NOT NULL,
+        plate TEXT NOT NULL,
+        added_at {time} NOT NULL,
+        PRIMARY KEY (msisdn, plate)
+    ){strict}
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial", _INITIAL),
     Migration(2, "phone_history", _PHONE_HISTORY),
@@ -297,6 +335,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "smpp_mo_intake", _SMPP_MO_INTAKE),
     Migration(6, "smpp_mo_lookup", _SMPP_MO_LOOKUP),
     Migration(7, "hot_path_plans", _HOT_PATH_PLANS),
+    Migration(8, "driver_api", _DRIVER),
 )
 check_ordered(MIGRATIONS)
 

@@ -4,6 +4,7 @@
     /dlr/kannel/{link}                      Kannel delivery reports (http_dlr)
     /charging/{operator}/callback           operator charge results (http_callbacks)
     /health /ready /metrics /v1/...         operations API (http_ops)
+    /v1/driver/...                          the driver API, when enabled (http_driver)
 
 The handlers only parse, validate and call the service through `ServiceApi`; every
 refusal is answered as JSON `{"error", "message"}` by the error middleware, including
@@ -40,6 +41,7 @@ from smsgw.service.ports import CallbackAnswer, OutboxState, StoreFigures
 from smsgw.transport.http_callbacks import DEFAULT_CALLBACK_MAX_BYTES, CallbackEndpoints
 from smsgw.transport.http_common import HttpError, HttpLink, LinkRefusedError, json_error
 from smsgw.transport.http_dlr import DlrEndpoints
+from smsgw.transport.http_driver import DriverApi, DriverEndpoints
 from smsgw.transport.http_limits import (
     ConnectionGuard,
     ConnectionLimits,
@@ -114,6 +116,7 @@ class HttpOptions:
     callback_max_bytes: int = DEFAULT_CALLBACK_MAX_BYTES
     plate_countries: tuple[str, ...] = DEFAULT_COUNTRIES
     mo_fields: KannelMoFields = field(default_factory=KannelMoFields)
+    driver: DriverApi | None = None  # None: the driver channel is off, its paths 404
 
 
 def _utc_now() -> datetime:
@@ -152,6 +155,8 @@ def create_app(
         store_figures=api.store_figures,
         outbox_view=api.outbox_view if isinstance(api, OutboxViewer) else None,
     ).add_routes(app)
+    if options.driver is not None:
+        DriverEndpoints(options.driver).add_routes(app)
     return app
 
 

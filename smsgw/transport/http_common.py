@@ -63,6 +63,21 @@ UNSUPPORTED_MEDIA_TYPE: Final = Refusal(415, "unsupported_media_type")
 # the message could not be stored: the sender should try again later
 NOT_STORED: Final = Refusal(503, "not_stored")
 NOT_READY: Final = Refusal(503, "not_ready")
+# the driver API (http_driver, docs/driver-api.md)
+DRIVER_UNAUTHORIZED: Final = Refusal(
+    401, "unauthorized", {"WWW-Authenticate": 'Bearer realm="smsgw driver"'}
+)
+BAD_CODE: Final = Refusal(401, "bad_code")
+CSRF: Final = Refusal(403, "csrf")
+NOT_FOUND: Final = Refusal(404, "not_found")
+UNKNOWN_OPERATOR: Final = Refusal(422, "unknown_operator")
+BAD_PLATE: Final = Refusal(422, "bad_plate")
+TOO_MANY_VEHICLES: Final = Refusal(422, "too_many_vehicles")
+
+
+def too_many_codes(retry_after: int) -> Refusal:
+    """429 with the seconds until the next code may be asked for."""
+    return Refusal(429, "too_many_codes", {"Retry-After": str(retry_after)})
 
 
 # --- JSON answers ------------------------------------------------------------------------

@@ -35,6 +35,7 @@ def _strong() -> dict[str, Any]:
     raw["http"]["api_token"] = "a-real-token-0123456789"
     for operator, table in raw["charging"].items():
         table["secret"] = f"{operator}-real-secret-0123456789"
+    raw["driver"]["secret"] = "driver-real-secret-0123456789"
     # a copy: tests change the link's secret, and another test in the same process (in
     # whatever order the parallel runner deals them) must see the strong one
     raw["links"] = [*raw["links"], dict(KANNEL_LINK)]
@@ -48,7 +49,11 @@ def _problems(raw: dict[str, Any]) -> list[str]:
 def test_the_demo_configuration_is_refused_key_by_key() -> None:
     problems = _problems(DEMO)
     keys = [problem.split(":", 1)[0] for problem in problems]
-    assert keys == ["http.api_token", *(f"charging.{op}.secret" for op in DEMO["charging"])]
+    assert keys == [
+        "http.api_token",
+        *(f"charging.{op}.secret" for op in DEMO["charging"]),
+        "driver.secret",  # the demo turns the driver API on
+    ]
     assert all("demo" in problem for problem in problems)
 
 

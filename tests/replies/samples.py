@@ -143,4 +143,5 @@ SAMPLE_FACTS: dict[str, dict[str, object]] = {
     "confirm.in_progress": {"amount": AMOUNT},
     "error.temporary": {},
     "mo.incomplete": {},
+    "driver.code": {"code": "123456"},
 }

@@ -33,6 +33,9 @@ DATA_TABLES = (
     "smpp_binds",
     "smpp_mo",
     "smpp_mo_parts",
+    "driver_codes",
+    "driver_sessions",
+    "driver_vehicles",
 )
 
 # the rows that point at others' (foreign keys: entries at their transaction, a reply's

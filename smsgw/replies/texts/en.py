@@ -132,6 +132,8 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "confirm.in_progress": "Your payment of {amount} is being processed. Please wait",
     "error.temporary": "We could not process your message now. Please send it again",
     "mo.incomplete": "Only part of your message arrived. Please send it again",
+    # --- the driver API (docs/driver-api.md) ---
+    "driver.code": "smsgw code {code}. Do not tell it to anyone",
 }
 
 SESSION_LINE = "{zone} {plate} until {end}"

@@ -131,6 +131,8 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "confirm.in_progress": "{amount} төлемі өңделуде. SMS-ті күтіңіз",
     "error.temporary": "Хабарламаны өңдеу мүмкін болмады. Кейінірек қайта жіберіңіз",
     "mo.incomplete": "Хабарламаңыз толық жетпеді. Оны қайта жіберіңіз",
+    # --- the driver API (docs/driver-api.md) ---
+    "driver.code": "smsgw коды {code}. Оны ешкімге айтпаңыз",
 }
 
 SESSION_LINE = "{zone} {plate}, аяқталуы: {end}"

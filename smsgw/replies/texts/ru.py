@@ -132,6 +132,8 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "confirm.in_progress": "Платёж {amount} уже обрабатывается. Дождитесь SMS",
     "error.temporary": "Не удалось обработать сообщение. Отправьте его ещё раз позже",
     "mo.incomplete": "Ваше сообщение пришло не полностью. Отправьте его ещё раз",
+    # --- the driver API (docs/driver-api.md) ---
+    "driver.code": "Код smsgw {code}. Никому его не сообщайте",
 }
 
 SESSION_LINE = "{zone} {plate} до {end}"

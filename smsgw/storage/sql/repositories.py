@@ -6,6 +6,7 @@ between them (see the package docstring).
 
 from __future__ import annotations
 
+from smsgw.storage.sql.driver import DriverSql
 from smsgw.storage.sql.history import HistorySql
 from smsgw.storage.sql.inbound import InboundSql
 from smsgw.storage.sql.jobs import JobsSql
@@ -25,5 +26,6 @@ class SqlRepositories(
     JobsSql,
     SmppIntakeSql,
     RetentionSql,
+    DriverSql,
 ):
     """The `Tx` methods written once over a `SqlRunner`; a backend adds the rest."""
