@@ -29,7 +29,9 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "topup.declined": "Top-up of {amount} declined. The parking account is unchanged",
     "topup.failed": "The operator did not take {amount} for the top-up. Try again later",
     "topup.expired": "Top-up of {amount} not confirmed in time at {operator_number}. Nothing taken",
-    "topup.unavailable": "Topping up the parking account from the phone is not available on {operator}",
+    "topup.unavailable": (
+        "Topping up the parking account from the phone is not available on {operator}"
+    ),
     "status.pending_top_up": (
         "Top-up of {amount} is waiting for your confirmation to {operator_number}."
         " Parking account {balance}"

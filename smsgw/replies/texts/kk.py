@@ -34,8 +34,7 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "topup.expired": "{amount} толтыру {operator_number} нөмірінде уақытында расталмады",
     "topup.unavailable": "{operator} абоненттері тұрақ шотын телефоннан толтыра алмайды",
     "status.pending_top_up": (
-        "{amount} толтыру {operator_number} нөміріне растауыңызды күтуде."
-        " Тұрақ шоты {balance}"
+        "{amount} толтыру {operator_number} нөміріне растауыңызды күтуде. Тұрақ шоты {balance}"
     ),
     "pay.started": (
         "Тұрақ {zone} {plate}, аяқталуы: {end}. Төленді {amount}. Тұрақ шоты {balance}"
