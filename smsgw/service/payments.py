@@ -231,9 +231,9 @@ async def open_charge(
     unit.charge_stages.append((policy.id, "requested"))
     await unit.schedule(JobKind.CHARGE_EXPIRY, charge.id, charge.deadline)
     if purpose.asks_subscriber_ourselves and purpose.is_top_up:
-        await unit.reply("topup.confirm_request", amount=amount)
+        await unit.ask("topup.confirm_request", amount=amount)
     elif purpose.asks_subscriber_ourselves:
-        await unit.reply(
+        await unit.ask(
             "pay.confirm_request",
             zone=purpose.zone,
             plate=purpose.plate,

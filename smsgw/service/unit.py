@@ -97,6 +97,15 @@ class Unit:
         self._reply_count += 1
         await self.reply_once(f"{self.cause}:{self._reply_count}", key, **facts)
 
+    async def ask(self, key: str, /, **facts: object) -> None:
+        """A question the subscriber answers by SMS (`1`/`0`): queued like `reply`, and
+        texted even when this unit's replies are captured (where it is kept too)."""
+        self._reply_count += 1
+        text = self.render(key, **facts)
+        if self.reply_sink is not None:
+            self.reply_sink.append(CapturedReply(key, text, dict(facts)))
+        await self._enqueue(f"{self.cause}:{self._reply_count}", text)
+
     async def reply_once(self, outbox_id: str, key: str, /, **facts: object) -> None:
         """Queue a reply under an id of the caller's making: a second reply under the same
         id is dropped."""
@@ -104,6 +113,9 @@ class Unit:
         if self.reply_sink is not None:
             self.reply_sink.append(CapturedReply(key, text, dict(facts)))
             return
+        await self._enqueue(outbox_id, text)
+
+    async def _enqueue(self, outbox_id: str, text: str) -> None:
         sms = OutboundSms(
             outbox_id=outbox_id,
             operator_id=self.operator_id or "",

@@ -164,3 +164,21 @@ async def test_a_quote_prices_and_stores_nothing(harness: Harness, actions: Driv
     with pytest.raises(ActionRefusedError) as refused:
         await actions.quote(PHONE, "9999", PLATE, 2)
     assert refused.value.reply_key == "zone.unknown"
+
+
+async def test_in_gateway_mode_the_question_is_texted_and_answered_by_sms(
+    harness: Harness, actions: DriverActions
+) -> None:
+    await harness.mo("I", phone=OTHER_PHONE, operator="gwtel")  # we ask 1/0 ourselves
+    paid = await actions.pay(OTHER_PHONE, "1001", PLATE, 2)
+    assert paid.outcome == "awaiting_confirmation"
+    [question] = await harness.flush(OTHER_PHONE)
+    assert question == paid.message  # answered on the web and texted, to reply 1 to
+    assert "Reply 1" in question
+    await harness.mo("1", phone=OTHER_PHONE, operator="gwtel")
+    assert paid.charge_id is not None
+    assert harness.last_charge_id("gwtel") == paid.charge_id
+    await harness.callback(paid.charge_id, "confirmed", operator="gwtel")
+    [started] = await harness.flush(OTHER_PHONE)
+    assert started.startswith("Parking 1001 A123BC77 until")
+    await harness.assert_books_balance()
