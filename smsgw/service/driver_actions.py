@@ -1,4 +1,4 @@
-"""Quote, pay, extend, stop and top-up for a signed-in driver (the driver API, issue 14;
+"""Quote, pay, extend, stop and top-up for a signed-in driver (the driver API;
 docs/driver-api.md): the SMS channel's own rules, run for a phone from the web.
 
 Pay, extend and stop run exactly the SMS handlers (`service/handlers/`) in one unit of
