@@ -1,5 +1,5 @@
 """Quote, pay, extend, stop and top-up for a signed-in driver (the driver API;
-docs/driver-api.md): the SMS channel's own rules, run for a phone from the web.
+docs/driver-api-parking.md): the SMS channel's own rules, run for a phone from the web.
 
 Pay, extend and stop run exactly the SMS handlers (`service/handlers/`) in one unit of
 work per action, as an MO's processing does (`pipeline.py`): the phone is locked, the
@@ -64,7 +64,7 @@ _PARKING_OUTCOMES: Mapping[str, str] = {
     "extended": "extended",
     "charge_requested": "awaiting_confirmation",
 }
-# a charge's state as the driver API shows it (docs/driver-api.md, "Top-up")
+# a charge's state as the driver API shows it (docs/driver-api-parking.md, "Top-up")
 _CHARGE_STATES: Mapping[ChargeState, str] = {
     ChargeState.REQUESTED: "awaiting_confirmation",
     ChargeState.AWAITING_CONFIRMATION: "awaiting_confirmation",

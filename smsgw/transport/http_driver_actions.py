@@ -1,5 +1,5 @@
-"""The driver API's parking and top-up endpoints (docs/driver-api.md, "Parking" and
-"Top-up"): JSON over HTTP for a signed-in phone, run by `service/driver_actions.py`.
+"""The driver API's parking and top-up endpoints (docs/driver-api-parking.md): JSON over
+HTTP for a signed-in phone, run by `service/driver_actions.py`.
 
     POST   /v1/driver/quotes                              {"zone", "plate", "hours"}
     POST   /v1/driver/parkings                            {"zone", "plate", "hours"} → 201
