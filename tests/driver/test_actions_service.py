@@ -182,3 +182,33 @@ async def test_in_gateway_mode_the_question_is_texted_and_answered_by_sms(
     [started] = await harness.flush(OTHER_PHONE)
     assert started.startswith("Parking 1001 A123BC77 until")
     await harness.assert_books_balance()
+
+
+async def test_paying_in_another_zone_moves_the_car(
+    harness: Harness, actions: DriverActions
+) -> None:
+    await topped_up(harness, actions, 50_000)
+    first = await actions.pay(PHONE, "1001", PLATE, 2)
+    assert first.session is not None
+    moved = await actions.pay(PHONE, "3601", PLATE, 1)
+    assert moved.outcome == "moved"
+    assert moved.session is not None and moved.session.zone == "3601"
+    assert "1001" in moved.message  # the old zone and its refund are named
+    old = await harness.db.transact(lambda tx: tx.get_session(first.session.id))
+    assert old is not None and str(old.state) == "stopped"
+    # 120 paid, all of it back: 500 - 120 + 120 - 40
+    assert moved.balance.minor == 46_000
+    await harness.assert_books_balance()
+
+
+async def test_a_plate_another_phone_paid_for_is_refused_without_advice(
+    harness: Harness, actions: DriverActions
+) -> None:
+    await topped_up(harness, actions, 50_000)
+    await harness.mo("I", phone=OTHER_PHONE)  # through the MTS link: an MTS phone now
+    await topped_up(harness, actions, 50_000, phone=OTHER_PHONE)
+    await actions.pay(OTHER_PHONE, "1001", PLATE, 1)
+    with pytest.raises(ActionRefusedError) as refused:
+        await actions.pay(PHONE, "1001", PLATE, 1)
+    assert refused.value.reply_key == "pay.already_paid"
+    assert await harness.balance() == 50_000
