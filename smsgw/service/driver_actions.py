@@ -58,11 +58,12 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 # what a handler's outcome word means to an app
+_CHARGE_REQUESTED = "charge_requested"
 _PARKING_OUTCOMES: Mapping[str, str] = {
     "started": "started",
     "moved": "moved",
     "extended": "extended",
-    "charge_requested": "awaiting_confirmation",
+    _CHARGE_REQUESTED: "awaiting_confirmation",
 }
 # a charge's state as the driver API shows it (docs/driver-api-parking.md, "Top-up")
 _CHARGE_STATES: Mapping[ChargeState, str] = {
@@ -255,22 +256,18 @@ class DriverActions:
         plate = self.canonical_plate(plate, language)
         self._check_hours(hours)
 
-        async def act(unit: Unit) -> tuple[str, SessionView | None, Money, str | None]:
+        async def act(unit: Unit) -> _Acted:
             outcome = await handle_pay(unit, Pay(zone=zone, plate=plate, hours=hours))
-            chosen = self._deployment.zones[zone]
-            session = await unit.tx.active_session_for_plate(plate)
-            balance = await unit.tx.balance(Account.phone(unit.msisdn, chosen.currency))
-            return outcome, self._view(session), balance, await _pending_charge_id(unit)
+            currency = self._deployment.zones[zone].currency
+            # while the charge is pending the new session does not run yet (the plate's
+            # running one, if any, is still the old zone's)
+            running = None
+            if outcome != _CHARGE_REQUESTED:
+                running = self._view(await unit.tx.active_session_for_plate(plate))
+            return await _acted(unit, outcome, running, currency)
 
-        (outcome, session, balance, charge_id), replies = await self._run(phone, language, act)
-        waiting = outcome == "charge_requested"
-        return ParkingOutcome(
-            outcome=_PARKING_OUTCOMES.get(outcome, outcome),
-            session=None if waiting else session,
-            message=_message(replies),
-            balance=balance,
-            charge_id=charge_id if waiting else None,
-        )
+        acted, replies = await self._run(phone, language, act)
+        return acted.answer(replies)
 
     async def extend(
         self, phone: str, session_id: str, hours: int, language: Language | None = None
@@ -278,24 +275,16 @@ class DriverActions:
         """`X*HOURS*PLATE` for this phone's session `session_id`."""
         self._check_hours(hours)
 
-        async def act(unit: Unit) -> tuple[str, SessionView | None, Money, str | None]:
+        async def act(unit: Unit) -> _Acted:
             session = await _own_session(unit, session_id)
             if not session.is_running(unit.now):
                 raise NoSessionToExtendError()
             outcome = await handle_extend(unit, Extend(hours=hours, plate=session.plate))
-            fresh = await unit.tx.get_session(session_id)
-            balance = await unit.tx.balance(Account.phone(unit.msisdn, session.prepaid.currency))
-            return outcome, self._view(fresh), balance, await _pending_charge_id(unit)
+            fresh = self._view(await unit.tx.get_session(session_id))
+            return await _acted(unit, outcome, fresh, session.prepaid.currency)
 
-        (outcome, session, balance, charge_id), replies = await self._run(phone, language, act)
-        waiting = outcome == "charge_requested"
-        return ParkingOutcome(
-            outcome=_PARKING_OUTCOMES.get(outcome, outcome),
-            session=session,
-            message=_message(replies),
-            balance=balance,
-            charge_id=charge_id if waiting else None,
-        )
+        acted, replies = await self._run(phone, language, act)
+        return acted.answer(replies)
 
     async def stop(
         self, phone: str, session_id: str, language: Language | None = None
@@ -454,9 +443,32 @@ async def _own_session(unit: Unit, session_id: str) -> ParkingSession:
     return session
 
 
-async def _pending_charge_id(unit: Unit) -> str | None:
-    stored = await unit.tx.pending_charge(unit.msisdn)
-    return stored.charge.id if stored is not None else None
+@dataclass(frozen=True, slots=True)
+class _Acted:
+    """What a pay or extend unit found once its handler had run."""
+
+    outcome: str  # the handler's word
+    session: SessionView | None
+    balance: Money
+    charge_id: str | None  # the charge it opened, when it opened one
+
+    def answer(self, replies: list[CapturedReply]) -> ParkingOutcome:
+        return ParkingOutcome(
+            outcome=_PARKING_OUTCOMES.get(self.outcome, self.outcome),
+            session=self.session,
+            message=_message(replies),
+            balance=self.balance,
+            charge_id=self.charge_id,
+        )
+
+
+async def _acted(unit: Unit, outcome: str, session: SessionView | None, currency: str) -> _Acted:
+    balance = await unit.tx.balance(Account.phone(unit.msisdn, currency))
+    charge_id = None
+    if outcome == _CHARGE_REQUESTED:
+        pending = await unit.tx.pending_charge(unit.msisdn)
+        charge_id = pending.charge.id if pending is not None else None
+    return _Acted(outcome, session, balance, charge_id)
 
 
 def _message(replies: list[CapturedReply]) -> str:
