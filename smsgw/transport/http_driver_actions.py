@@ -23,7 +23,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Final, TypeVar
 
 import orjson
-import structlog
 from aiohttp import web
 
 from smsgw.domain.money import MINOR_UNIT_DIGITS, Money
@@ -45,8 +44,6 @@ from smsgw.transport.http_common import (
     json_response,
     read_limited,
 )
-
-log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
