@@ -190,11 +190,12 @@ async def test_paying_in_another_zone_moves_the_car(
     await topped_up(harness, actions, 50_000)
     first = await actions.pay(PHONE, "1001", PLATE, 2)
     assert first.session is not None
+    first_id = first.session.id
     moved = await actions.pay(PHONE, "3601", PLATE, 1)
     assert moved.outcome == "moved"
     assert moved.session is not None and moved.session.zone == "3601"
     assert "1001" in moved.message  # the old zone and its refund are named
-    old = await harness.db.transact(lambda tx: tx.get_session(first.session.id))
+    old = await harness.db.transact(lambda tx: tx.get_session(first_id))
     assert old is not None and str(old.state) == "stopped"
     # 120 paid, all of it back: 500 - 120 + 120 - 40
     assert moved.balance.minor == 46_000
