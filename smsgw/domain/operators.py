@@ -10,6 +10,8 @@ TOML reader produced (the domain reads no files). Schema, all amounts in major u
     time_zone = "Europe/Moscow"       # the day and month of the limits are counted here
     supported = true                  # false: payments refused with operator.unsupported
     confirmation = "operator"         # or "gateway": we text the 1/0 question ourselves
+    top_up = true                     # the parking account may be topped up from the
+                                      # phone's own account (driver API); default false
     [limits]                          # every limit optional; min defaults to 1 minor unit
     min_per_payment = "10"            max_per_payment = "15000"
     per_day_amount = "60000"          per_day_count = 500
@@ -34,7 +36,7 @@ from smsgw.domain.errors import ConfigError, OperatorUnsupportedError
 from smsgw.domain.money import MINOR_UNIT_DIGITS, Money
 
 _TOP_LEVEL_KEYS = frozenset(
-    {"id", "name", "brands", "currency", "time_zone", "supported", "confirmation"}
+    {"id", "name", "brands", "currency", "time_zone", "supported", "confirmation", "top_up"}
     | {"limits", "numbers", "links", "charging"}
 )
 _AMOUNT_LIMITS = (
@@ -77,6 +79,8 @@ class OperatorPolicy:
     supported: bool = True
     confirmation: ConfirmationMode = ConfirmationMode.OPERATOR
     number_prefixes: tuple[str, ...] = ()
+    # charges that only top up the parking account (no parking) are allowed
+    top_up: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -123,6 +127,7 @@ def parse_operator(
         time_zone=_time_zone(data, where),
         supported=_flag(data, "supported", where, default=True),
         confirmation=_confirmation(data, where),
+        top_up=_flag(data, "top_up", where, default=False),
         number_prefixes=_prefixes(_table(data, "numbers", where), where),
         limits=_limits(_table(data, "limits", where), currency, where),
     )

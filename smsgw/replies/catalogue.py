@@ -16,6 +16,15 @@ SHARED_REPLY_FACTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         # the text the operator shows the subscriber in its own confirmation request
         "charge.request": ("zone", "plate", "hours", "amount"),
         "pay.started": ("zone", "plate", "end", "amount", "balance"),
+        # a top-up of the parking account from the phone (driver API)
+        "topup.confirm_request": ("amount",),
+        "charge.top_up_request": ("amount",),
+        "topup.done": ("amount", "balance"),
+        "topup.declined": ("amount",),
+        "topup.failed": ("amount",),
+        "topup.expired": ("amount", "operator_number"),
+        "topup.unavailable": ("operator",),
+        "status.pending_top_up": ("amount", "operator_number", "balance"),
         "pay.started_min_charge": ("zone", "plate", "end", "amount", "charged", "balance"),
         # the plate's session in another zone was stopped, its unused money refunded
         "pay.moved": ("old_zone", "refund", "zone", "plate", "end", "amount", "balance"),
@@ -94,6 +103,8 @@ MULTIPART_OK: Mapping[str, str] = MappingProxyType(
         "pay.moved": "the old zone's refund, then the new session's facts",
         "session.moved_away": "why the parking stopped, the refund and the account",
         "status.pending": "the pending payment's facts, its service number, the account",
+        "status.pending_top_up": "the pending top-up, its service number, the account",
+        "topup.done": "the amount and the parking account, named",
         "pay.credited_late": "the amount kept and the parking account, named",
         "extend.credited_ended": "the amount kept and the parking account, named",
         "pay.expired": "what happened and the two steps to do next",

@@ -127,9 +127,13 @@ class ChargeFlow:
             return ChargeAnswer(ChargeOutcome.UNKNOWN, detail=repr(error))
 
     def _request_text(self, charge: Charge, purpose: ChargePurpose) -> str:
-        """What the operator shows the subscriber: zone, plate, hours and amount, in the
-        phone's language (the deployment's default for charges stored without one)."""
+        """What the operator shows the subscriber: zone, plate, hours and amount (a top-up:
+        the amount for the parking account), in the phone's language (the deployment's
+        default for charges stored without one)."""
         chosen = Language(purpose.language) if purpose.language in _LANGUAGES else None
+        if purpose.is_top_up:
+            language = self._deployment.language_for(chosen)
+            return render("charge.top_up_request", language, amount=charge.amount)
         return render(
             "charge.request",
             self._deployment.language_for(chosen),

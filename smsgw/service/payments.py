@@ -7,6 +7,8 @@ A charge's `details` (stored with it, JSON) say what to do when it is confirmed:
     {"action": "pay", "session_id": …, "zone": …, "plate": …, "hours": 2,
      "price": 12000, "excess": 0, "confirmation": "operator", "language": "ru"}
     {"action": "extend", "session_id": …, …same keys}
+    {"action": "top_up", "session_id": "", "zone": "", "plate": "", "hours": 0,
+     "price": 50000, "excess": 0, …}   # the parking account only (driver API)
 
 Amounts there are minor units in the charge's currency; `language` is the phone's, for
 the request text the operator shows (absent in charges stored before it was kept).
@@ -35,6 +37,9 @@ from smsgw.service.unit import RequestCharge, Unit
 
 ACTION_PAY = "pay"
 ACTION_EXTEND = "extend"
+ACTION_TOP_UP = "top_up"
+# a top-up charge pays for no session: its `purpose` names the kind instead
+TOP_UP_PURPOSE = "top_up"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,10 @@ class ChargePurpose:
     @property
     def asks_subscriber_ourselves(self) -> bool:
         return self.confirmation is ConfirmationMode.GATEWAY
+
+    @property
+    def is_top_up(self) -> bool:
+        return self.action == ACTION_TOP_UP
 
 
 def _text(details: Mapping[str, object], key: str) -> str:
@@ -147,6 +156,12 @@ async def ensure_chargeable(unit: Unit, policy: OperatorPolicy, zone: Zone, amou
     """Refuse a charge the operator cannot take: another currency, no charging API for
     it, or one of its limits (the reply names the limit)."""
     ensure_currency(policy, zone)
+    await ensure_within_limits(unit, policy, amount)
+
+
+async def ensure_within_limits(unit: Unit, policy: OperatorPolicy, amount: Money) -> None:
+    """Refuse a charge of `amount` (in the operator's currency) the operator cannot take:
+    no charging API for it, or one of its limits."""
     if not unit.can_charge(policy.id):
         raise OperatorUnsupportedError(operator=policy.name)
     usage = await _usage(unit, policy, unit.now)
@@ -205,7 +220,7 @@ async def open_charge(
         phone=unit.msisdn,
         operator_id=policy.id,
         amount=amount,
-        purpose=purpose.session_id,
+        purpose=TOP_UP_PURPOSE if purpose.is_top_up else purpose.session_id,
         now=unit.now,
         timeout=unit.settings.confirmation_timeout,
     )
@@ -215,8 +230,10 @@ async def open_charge(
         raise ChargePendingExistsError() from None
     unit.charge_stages.append((policy.id, "requested"))
     await unit.schedule(JobKind.CHARGE_EXPIRY, charge.id, charge.deadline)
-    if purpose.asks_subscriber_ourselves:
-        await unit.reply(
+    if purpose.asks_subscriber_ourselves and purpose.is_top_up:
+        await unit.ask("topup.confirm_request", amount=amount)
+    elif purpose.asks_subscriber_ourselves:
+        await unit.ask(
             "pay.confirm_request",
             zone=purpose.zone,
             plate=purpose.plate,
@@ -231,6 +248,23 @@ async def open_charge(
             operator_number=unit.settings.operator_numbers.get(policy.id, policy.name),
         )
     return charge
+
+
+async def request_top_up(unit: Unit, policy: OperatorPolicy, amount: Money) -> Charge:
+    """Open a charge that only tops up the parking account (the driver API): the same
+    confirmation flow and limits as a payment's shortfall, no session."""
+    purpose = ChargePurpose(
+        action=ACTION_TOP_UP,
+        session_id="",
+        zone="",
+        plate="",
+        hours=0,
+        price=amount,
+        excess=Money(0, amount.currency),
+        confirmation=policy.confirmation,
+        language=unit.language.value,
+    )
+    return await open_charge(unit, policy, amount, purpose)
 
 
 async def send_request_after_commit(unit: Unit, charge: Charge) -> None:

@@ -5,6 +5,8 @@ was asked for: a pay starts its session, an extend moves the end. If that is no 
 possible (the plate got another active session, the session ended, the confirmation
 came after our timeout) the money stays on the account and the driver is told so.
 declined / failed / timed out: the awaiting session is cancelled and the driver told.
+A top-up (driver API) pays for nothing but the account: confirmed, it is credited and
+the driver told "topped up" (even after our timeout); closed, only told.
 
 Every step is compare-and-set on the charge state, and every ledger posting is named
 after the charge, so a duplicate, replayed or retried answer moves money at most once:
@@ -58,6 +60,12 @@ _CLOSING_REPLIES = {
     ChargeState.DECLINED: "pay.declined",
     ChargeState.FAILED: "pay.failed",
     ChargeState.EXPIRED: "pay.expired",
+}
+# a top-up's closing replies name no zone or plate (the operator's reason is not told)
+_TOP_UP_CLOSING_REPLIES = {
+    ChargeState.DECLINED: "topup.declined",
+    ChargeState.FAILED: "topup.failed",
+    ChargeState.EXPIRED: "topup.expired",
 }
 # a failed charge's reply by the operator's reason (docs/operator-charging.md)
 _REASON_REPLIES = {
@@ -131,7 +139,9 @@ async def _confirmed(unit: Unit, stored: StoredCharge) -> Settlement:
     await credit_charge(unit, charge)
     await unit.tx.cancel_jobs(charge.id)
     purpose = ChargePurpose.from_details(stored.details, charge.amount.currency)
-    if charge.state is ChargeState.EXPIRED:
+    if purpose.is_top_up:  # late or not, the money was all it was for
+        result = await _topped_up(unit, charge)
+    elif charge.state is ChargeState.EXPIRED:
         result = await _credit_only(unit, charge, purpose, "pay.credited_late")
     elif purpose.action == ACTION_EXTEND:
         result = await _apply_extension(unit, charge, purpose)
@@ -241,6 +251,17 @@ async def _apply_extension(unit: Unit, charge: Charge, purpose: ChargePurpose) -
     return Settlement.APPLIED
 
 
+async def _topped_up(unit: Unit, charge: Charge) -> Settlement:
+    """A top-up of the parking account (driver API): credited above, only told here."""
+    await unit.reply_once(
+        reply_id(charge, ChargeState.CONFIRMED),
+        "topup.done",
+        amount=charge.amount,
+        balance=await phone_balance(unit, charge.amount.currency),
+    )
+    return Settlement.CREDITED
+
+
 async def _credit_only(
     unit: Unit,
     charge: Charge,
@@ -275,13 +296,15 @@ async def _closed(
     charge = stored.charge
     purpose = ChargePurpose.from_details(stored.details, charge.amount.currency)
     await unit.tx.cancel_jobs(charge.id)
-    if purpose.action != ACTION_EXTEND:
+    if not purpose.is_top_up and purpose.action != ACTION_EXTEND:
         session = await unit.tx.get_session(purpose.session_id)
         if session is not None and session.state is SessionState.AWAITING_PAYMENT:
             await unit.tx.update_session(cancel(session, unit.now))
     key = _CLOSING_REPLIES[target]
     if target is ChargeState.FAILED:
         key = _REASON_REPLIES[reason_of(reason)]
+    if purpose.is_top_up:
+        key = _TOP_UP_CLOSING_REPLIES[target]
     await unit.reply_once(
         reply_id(charge, target),
         key,

@@ -42,6 +42,16 @@ class PollCharge:
 PostCommit = RequestCharge | PollCharge
 
 
+@dataclass(frozen=True, slots=True)
+class CapturedReply:
+    """A reply kept for the caller instead of texted (a driver's web action answers in
+    its HTTP response): the key, the rendered text and the facts it was rendered from."""
+
+    key: str
+    text: str
+    facts: dict[str, object]
+
+
 @dataclass(slots=True)
 class Unit:
     tx: Tx
@@ -61,6 +71,9 @@ class Unit:
     # seconds from request to final answer of the charges this unit settled
     confirmation_seconds: list[float] = field(default_factory=list)
     replies_queued: int = 0
+    # when set, this unit's own replies land here instead of in the outbox; texts to
+    # other phones (`notify`) still go out as SMS
+    reply_sink: list[CapturedReply] | None = None
     _reply_count: int = 0
     _ids_made: set[str] = field(default_factory=set)
 
@@ -84,10 +97,25 @@ class Unit:
         self._reply_count += 1
         await self.reply_once(f"{self.cause}:{self._reply_count}", key, **facts)
 
+    async def ask(self, key: str, /, **facts: object) -> None:
+        """A question the subscriber answers by SMS (`1`/`0`): queued like `reply`, and
+        texted even when this unit's replies are captured (where it is kept too)."""
+        self._reply_count += 1
+        text = self.render(key, **facts)
+        if self.reply_sink is not None:
+            self.reply_sink.append(CapturedReply(key, text, dict(facts)))
+        await self._enqueue(f"{self.cause}:{self._reply_count}", text)
+
     async def reply_once(self, outbox_id: str, key: str, /, **facts: object) -> None:
         """Queue a reply under an id of the caller's making: a second reply under the same
         id is dropped."""
         text = self.render(key, **facts)
+        if self.reply_sink is not None:
+            self.reply_sink.append(CapturedReply(key, text, dict(facts)))
+            return
+        await self._enqueue(outbox_id, text)
+
+    async def _enqueue(self, outbox_id: str, text: str) -> None:
         sms = OutboundSms(
             outbox_id=outbox_id,
             operator_id=self.operator_id or "",

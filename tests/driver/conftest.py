@@ -1,6 +1,7 @@
-"""The driver API on the in-process rig (tests/e2e/rig.py) with `[driver]` set by the
-test: `driver_rig(**settings)` starts the rig with the channel on (or, `enabled=False`,
-off) and those settings, leaving the rig's other defaults alone."""
+"""The driver API's tests: on the in-process rig (tests/e2e/rig.py) with `[driver]` set by
+the test (`driver_rig(**settings)` starts the rig with the channel on, or with
+`enabled=False` off, leaving the rig's other defaults alone), and the actions over the
+service harness (a real SQLite store, scripted operators, a settable clock)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ import orjson
 import pytest
 
 from smsgw.config import AppConfig, DriverSettings
+from smsgw.service.driver_actions import DriverActions
 from tests.e2e import rig as rig_module
 from tests.e2e.rig import Rig, running_rig
+from tests.service.harness import Harness, make_deployment
 from tests.storage.conftest import backend, postgres_place, store  # noqa: F401  (fixtures)
 
 DRIVER_SECRET = "driver-e2e-secret-0123456789"
@@ -72,3 +75,22 @@ async def texted_code(rig: Rig, msisdn: str, count: int) -> str:
     found = CODE.search(texts[count - 1])
     assert found is not None, texts[count - 1]
     return found.group(1)
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    opened = await Harness(tmp_path / "smsgw.sqlite3", make_deployment()).open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
+def actions(harness: Harness) -> DriverActions:
+    return make_actions(harness)
+
+
+def make_actions(harness: Harness) -> DriverActions:
+    service = harness.svc
+    return DriverActions(service.runner, harness.deployment, service.gateway.flow.can_charge)

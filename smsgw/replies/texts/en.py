@@ -23,6 +23,19 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     "pay.confirm_request": "Pay {amount} for {zone} {plate}, {hours} h? Reply 1 (yes) or 0 (no)",
     "pay.charge_requested": "To pay {amount}, reply 1 to the SMS from {operator_number}",
     "charge.request": "Parking: zone {zone}, {plate}, {hours} h. Pay {amount}?",
+    "topup.confirm_request": "Top up the parking account by {amount}? Reply 1 (yes) or 0 (no)",
+    "charge.top_up_request": "Parking account top-up. Pay {amount}?",
+    "topup.done": "Parking account topped up by {amount}. Parking account {balance}",
+    "topup.declined": "Top-up of {amount} declined. The parking account is unchanged",
+    "topup.failed": "The operator did not take {amount} for the top-up. Try again later",
+    "topup.expired": "Top-up of {amount} not confirmed in time at {operator_number}. Nothing taken",
+    "topup.unavailable": (
+        "Topping up the parking account from the phone is not available on {operator}"
+    ),
+    "status.pending_top_up": (
+        "Top-up of {amount} is waiting for your confirmation to {operator_number}."
+        " Parking account {balance}"
+    ),
     "pay.started": ("Parking {zone} {plate} until {end}. Paid {amount}. Parking account {balance}"),
     "pay.started_min_charge": (
         "Parking {zone} {plate} until {end}, {amount}. The minimum charge {charged}"

@@ -26,6 +26,16 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
         "{amount} төлемін растаңыз: {operator_number} SMS-іне 1 деп жауап беріңіз"
     ),
     "charge.request": "Тұрақ: аймақ {zone}, {plate}, {hours} сағ. {amount} төлейсіз бе?",
+    "topup.confirm_request": "Тұрақ шотын {amount} толтырасыз ба? Растау: 1, бас тарту: 0",
+    "charge.top_up_request": "Тұрақ шотын толтыру. {amount} төлейсіз бе?",
+    "topup.done": "Тұрақ шоты {amount} толтырылды. Тұрақ шоты {balance}",
+    "topup.declined": "{amount} толтырудан бас тартылды. Шот өзгерген жоқ",
+    "topup.failed": "Оператор толтыру үшін {amount} алмады. Кейінірек көріңіз",
+    "topup.expired": "{amount} толтыру {operator_number} нөмірінде уақытында расталмады",
+    "topup.unavailable": "{operator} абоненттері тұрақ шотын телефоннан толтыра алмайды",
+    "status.pending_top_up": (
+        "{amount} толтыру {operator_number} нөміріне растауыңызды күтуде. Тұрақ шоты {balance}"
+    ),
     "pay.started": (
         "Тұрақ {zone} {plate}, аяқталуы: {end}. Төленді {amount}. Тұрақ шоты {balance}"
     ),

@@ -25,6 +25,17 @@ TEXTS: dict[str, str | tuple[str, ...]] = {
     ),
     "pay.charge_requested": "Подтвердите списание {amount}: ответьте 1 на SMS от {operator_number}",
     "charge.request": "Парковка: зона {zone}, {plate}, {hours} ч. Списать {amount}?",
+    "topup.confirm_request": "Пополнить парковочный счёт на {amount}? Ответьте 1 (да) или 0 (нет)",
+    "charge.top_up_request": "Пополнение парковочного счёта. Списать {amount}?",
+    "topup.done": "Парковочный счёт пополнен на {amount}. Парковочный счёт {balance}",
+    "topup.declined": "Пополнение на {amount} отклонено. Счёт не изменился",
+    "topup.failed": "Оператор не списал {amount} для пополнения. Попробуйте позже",
+    "topup.expired": "Пополнение на {amount} не подтверждено вовремя на {operator_number}",
+    "topup.unavailable": "Пополнение парковочного счёта с телефона недоступно для {operator}",
+    "status.pending_top_up": (
+        "Пополнение на {amount} ждёт вашего подтверждения на {operator_number}."
+        " Парковочный счёт {balance}"
+    ),
     "pay.started": (
         "Парковка {zone} {plate} до {end}. Оплачено {amount}. Парковочный счёт {balance}"
     ),

@@ -46,7 +46,7 @@ from smsgw.service.unit import Unit, local_time
 
 
 async def handle_pay(unit: Unit, command: Pay) -> str:
-    zone = _zone_for(unit, command)
+    zone = zone_for(unit, command)
     policy = supported_policy(unit)
     ensure_currency(policy, zone)
     plate_session = await unit.tx.active_session_for_plate(command.plate)
@@ -92,7 +92,7 @@ async def handle_pay(unit: Unit, command: Pay) -> str:
     )
 
 
-def _zone_for(unit: Unit, command: Pay) -> Zone:
+def zone_for(unit: Unit, command: Pay) -> Zone:
     """The command's zone, refusing an unknown one or too many hours with an example
     that works here (an existing zone, its plate format, its maximum)."""
     parse = unit.settings.parse

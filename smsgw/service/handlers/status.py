@@ -38,6 +38,14 @@ async def handle_status(unit: Unit, command: Status) -> str:
 
 async def _show_pending(unit: Unit, stored: StoredCharge, balance: Money) -> None:
     purpose = ChargePurpose.from_details(stored.details, stored.charge.amount.currency)
+    if purpose.is_top_up:
+        await unit.reply(
+            "status.pending_top_up",
+            amount=stored.charge.amount,
+            operator_number=answer_number(unit, stored.charge.operator_id, purpose),
+            balance=balance,
+        )
+        return
     await unit.reply(
         "status.pending",
         zone=purpose.zone,
