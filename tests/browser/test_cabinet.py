@@ -375,9 +375,15 @@ async def test_the_page_signs_in_pays_extends_stops_tops_up_and_signs_out(
 async def test_a_reload_resumes_the_session_and_a_dead_one_asks_to_sign_in(
     browser: Browser, cabinet: CabinetServer
 ) -> None:
-    page, _watch = await open_cabinet(browser, cabinet.base_url)
+    page, watch = await open_cabinet(browser, cabinet.base_url)
     await sign_in(page)
     await expect(page.locator("#account")).to_be_visible()
+    assert await the_session_cookie(page) == cabinet.api.issued_token
+    forged = await page.request.post(
+        cabinet.base_url + "/v1/driver/top-ups", data={"amount": {"minor": 1, "currency": "RUB"}}
+    )
+    assert forged.status == 403  # the cookie without the CSRF value
+    assert watch.errors == []  # (a request from the test, not from the page)
 
     await page.reload()
     await expect(page.locator("body")).to_have_attribute("data-ready", "true")
@@ -720,6 +726,15 @@ async def texted_code(rig: rig_module.Rig, msisdn: str) -> str:
     return found
 
 
+async def the_session_cookie(page: Page) -> str:
+    """The token the API set, as the browser keeps it: out of the page script's reach."""
+    (cookie,) = [c for c in await page.context.cookies() if c.get("name") == "smsgw_driver"]
+    assert cookie.get("httpOnly") is True
+    assert cookie.get("sameSite") == "Strict"
+    assert await page.evaluate("document.cookie") == ""
+    return str(cookie.get("value"))
+
+
 async def sms_mentioning(rig: rig_module.Rig, msisdn: str, text: str, after: int) -> str:
     def matching() -> list[str]:
         return [m.text for m in rig.smsc.inbox[msisdn][after:] if text in m.text]
@@ -747,6 +762,14 @@ async def test_a_driver_signs_in_tops_up_pays_and_stops_in_the_cabinet_against_t
         await page.fill("#code", await texted_code(rig, DRIVER))
         await page.click("#sign-in")
         await expect(page.locator("#account")).to_be_visible()
+        token = await the_session_cookie(page)
+        # the browser's cookie alone changes nothing: a forged form or script elsewhere
+        # has no CSRF value (page.request shares the page's cookies)
+        forged = await page.request.post(
+            rig.gateway.base_url + "/v1/driver/top-ups",
+            data={"amount": {"minor": 50_000, "currency": "RUB"}},
+        )
+        assert forged.status == 403 and (await forged.json())["error"] == "csrf"
 
         await page.fill("#topup-amount", "500")
         await page.click("#topup")
@@ -772,9 +795,10 @@ async def test_a_driver_signs_in_tops_up_pays_and_stops_in_the_cabinet_against_t
         await sms_mentioning(rig, DRIVER, PLATE, before)
 
         await page.screenshot(path=str(tmp_path / "cabinet-flow.png"), full_page=True)
+        paid_text = await page.locator("#message").text_content()
         await sessions.locator(".stop").click()
         await expect(sessions).to_have_count(0)
-        await expect(page.locator("#message")).not_to_be_empty()
+        await expect(page.locator("#message")).not_to_have_text(paid_text or "")
         await agrees_with_the_ledger()
         await expect(page.locator('#history li[data-type="refund"]')).to_have_count(1)
 
@@ -785,3 +809,8 @@ async def test_a_driver_signs_in_tops_up_pays_and_stops_in_the_cabinet_against_t
         await expect(page.locator("#account")).to_be_hidden()
         assert watch.foreign_requests == []
         assert watch.errors == []
+        # signed out means dead on the server, not just forgotten by the page
+        replayed = await page.request.get(
+            rig.gateway.base_url + "/v1/driver/me", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert replayed.status == 401
