@@ -277,8 +277,12 @@ async def test_the_map_draws_each_city_from_the_zones_geojson_and_a_click_picks_
     await expect(page.locator("#zone-info")).to_contain_text("Пн-Пт 08:00–20:00")
 
     # a zone without a location is still listed, and picked from the list
-    await page.locator('#zone-list button[data-zone="1002"]').click()
-    await expect(page.locator("#pay-zone")).to_have_value("1002")
+    await page.locator(f'#zone-list button[data-zone="{FREE_ZONE}"]').click()
+    await expect(page.locator("#pay-zone")).to_have_value(FREE_ZONE)
+    # what the API sends is shown as text, never run as markup
+    await page.locator(f'#zone-list button[data-zone="{MARKUP_ZONE}"]').click()
+    await expect(page.locator("#zone-info")).to_contain_text(MARKUP_NAME)
+    await expect(page.locator("[data-injected], b")).to_have_count(0)
 
     await page.select_option("#map-city", "Astana")
     await expect(page.locator('#map path.zone[data-zone="8001"]')).to_be_visible()
@@ -314,11 +318,12 @@ async def test_the_page_signs_in_pays_extends_stops_tops_up_and_signs_out(
     assert api.phone_asked == DRIVER  # spaces, "+" and dashes left out
 
     await page.fill("#pay-plate", PLATE)
-    await page.locator(f'#map path.zone[data-zone="{ZONE}"]').click()
+    await page.locator(f'#zone-list button[data-zone="{FREE_ZONE}"]').click()
     await page.fill("#pay-hours", "2")
     await page.click("#pay")
     await expect(message).to_have_text(REFUSED_TEXT)  # a 409 refusal's reply text
     await expect(message).to_have_class(re.compile(r"\berror\b"))
+    await page.locator(f'#map path.zone[data-zone="{ZONE}"]').click()
 
     await page.fill("#topup-amount", "500")
     await page.click("#topup")
@@ -345,6 +350,16 @@ async def test_the_page_signs_in_pays_extends_stops_tops_up_and_signs_out(
     await expect(message).to_have_text(f"Parking {ZONE} {PLATE} stopped, 180 ₽ returned")
     await expect(sessions).to_have_count(0)
     await expect(page.locator("#balance")).to_have_text("500 ₽")
+
+    # 9 hours cost 540 ₽, more than the account holds: the operator is asked for the rest,
+    # and the page watches the account until the subscriber's `1` settles it
+    await page.fill("#pay-hours", "9")
+    await page.click("#pay")
+    await expect(message).to_have_text(AWAITING_TEXT)
+    await expect(page.locator("#pending")).to_have_text("Ожидает подтверждения: 40 ₽")
+    await expect(page.locator("#pending")).to_be_hidden()  # settled on a later look
+    await expect(sessions).to_contain_text("до 10.03 18:00")
+    await expect(page.locator("#balance")).to_have_text("0 ₽")
 
     await page.fill("#vehicle-plate", "а123вс77")
     await page.click("#vehicle-add")
@@ -402,7 +417,12 @@ async def test_a_reload_resumes_the_session_and_a_dead_one_asks_to_sign_in(
 # --- the fake driver API ----------------------------------------------------------------
 
 BAD_CODE_TEXT = "Код неверный или устарел"
-REFUSED_TEXT = "Недостаточно средств на парковочном счёте"
+FREE_ZONE = "1002"
+REFUSED_TEXT = f"Сейчас парковка в зоне {FREE_ZONE} бесплатна"
+AWAITING_TEXT = "Подтвердите оплату ответом 1 на SMS оператора"
+# a name from the API that a careless page would turn into markup and run
+MARKUP_ZONE = "1003"
+MARKUP_NAME = '<img src="/x" data-injected="1"><b>Old town</b>'
 BAD_PLATE_TEXT = "Госномер как A123BC77"
 UNAUTHORIZED_TEXT = "Войдите снова"
 PRICE_PER_HOUR = 6_000
@@ -447,7 +467,8 @@ ZONES = {
     "type": "FeatureCollection",
     "features": [
         zone_feature(ZONE, "Tverskaya", "Moscow", square(37.6, 55.76)),
-        zone_feature("1002", "Arbat", "Moscow", None),
+        zone_feature(FREE_ZONE, "Arbat", "Moscow", None),
+        zone_feature(MARKUP_ZONE, MARKUP_NAME, "Moscow", None),
         zone_feature("8001", "Astana, Central", "Astana", square(71.43, 51.13)),
     ],
 }
@@ -460,8 +481,9 @@ class FakeDriverApi:
     """The driver API's contract for one phone, in memory: enough for the page's logic.
 
     The code is fixed (CODE); a top-up is confirmed the first time the page asks after
-    it; a session starts at 09:00 and the clock never moves, so a stop returns every
-    prepaid hour."""
+    it, and a shortfall's charge the second time the page looks at the account; a session
+    starts at 09:00 and the clock never moves, so a stop returns every prepaid hour. Zone
+    FREE_ZONE refuses payment as a zone outside its paid hours does."""
 
     token: str | None = None
     issued_token: str = ""
@@ -473,6 +495,7 @@ class FakeDriverApi:
     history: list[dict[str, Any]] = field(default_factory=list)
     top_ups: dict[str, int] = field(default_factory=dict)
     confirmed: set[str] = field(default_factory=set)
+    pending: dict[str, Any] | None = None
     calls: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
     state_changes: list[bool] = field(default_factory=list)  # CSRF header right?
@@ -559,15 +582,27 @@ class FakeDriverApi:
         )
 
     async def account(self, _request: web.Request) -> web.Response:
+        pending = self._pending_after_a_look()
         return web.json_response(
             {
                 "balances": [money(self.balance)],
                 "sessions": [
                     self._session(key) for key, s in self.sessions.items() if s["state"] == "active"
                 ],
-                "pending_charge": None,
+                "pending_charge": pending,
             }
         )
+
+    def _pending_after_a_look(self) -> dict[str, Any] | None:
+        """The shortfall's charge: shown once, confirmed by the time the page looks again."""
+        if self.pending is None:
+            return None
+        self.pending["looks"] += 1
+        if self.pending["looks"] == 1:
+            return {"amount": money(self.pending["amount"]), "state": "awaiting_confirmation"}
+        self._start(self.pending["parking"])
+        self.pending = None
+        return None
 
     def _session(self, key: str) -> dict[str, Any]:
         session = self.sessions[key]
@@ -619,13 +654,21 @@ class FakeDriverApi:
     async def park(self, request: web.Request) -> web.Response:
         body = await request.json()
         price = body["hours"] * PRICE_PER_HOUR
-        if price > self.balance:
-            answer = {"error": "refused", "reply_key": "pay.no_funds", "message": REFUSED_TEXT}
+        if body["zone"] == FREE_ZONE:
+            answer = {"error": "refused", "reply_key": "pay.zone_free", "message": REFUSED_TEXT}
             return web.json_response(answer, status=409)
-        key = str(next(self.ids))
-        self.sessions[key] = {**body, "state": "active"}
-        self.balance -= price
-        self._moved("payment", -price)
+        if price > self.balance:
+            self.pending = {"parking": body, "amount": price - self.balance, "looks": 0}
+            return web.json_response(
+                {
+                    "outcome": "awaiting_confirmation",
+                    "session": None,
+                    "message": AWAITING_TEXT,
+                    "balance": money(self.balance),
+                },
+                status=201,
+            )
+        key = self._start(body)
         started: dict[str, Any] = {
             "outcome": "started",
             "session": self._session(key),
@@ -633,6 +676,17 @@ class FakeDriverApi:
             "balance": money(self.balance),
         }
         return web.json_response(started, status=201)
+
+    def _start(self, parking: dict[str, Any]) -> str:
+        """A session paid from the account (a shortfall was charged to the mobile first)."""
+        key = str(next(self.ids))
+        self.sessions[key] = {**parking, "state": "active"}
+        price = parking["hours"] * PRICE_PER_HOUR
+        if price > self.balance:
+            self._moved("top_up", price - self.balance)
+        self.balance = max(0, self.balance - price)
+        self._moved("payment", -price)
+        return key
 
     def _own_session(self, request: web.Request) -> dict[str, Any] | None:
         session = self.sessions.get(request.match_info["id"])
