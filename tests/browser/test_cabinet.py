@@ -374,6 +374,11 @@ async def test_the_page_signs_in_pays_extends_stops_tops_up_and_signs_out(
     await expect(page.locator("#phone")).to_be_visible()
     await expect(page.locator("#account")).to_be_hidden()
     assert api.token is None  # the page ended the session on the server
+    # nothing of this driver's is left in the page for whoever signs in next
+    await expect(page.locator("#pay-plate")).to_have_value("")
+    await expect(page.locator("#balance")).to_have_text("")
+    await expect(page.locator("#sessions .session")).to_have_count(0)
+    await expect(page.locator("#history li")).to_have_count(0)
 
     # every state change carried the CSRF value the sign-in handed out, and the page
     # kept nothing secret where a script could read it later

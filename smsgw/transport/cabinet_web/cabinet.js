@@ -331,12 +331,17 @@ function signedOutLocally() {
   state.me = null;
   state.account = null;
   state.history = [];
+  state.historyNext = null;
   state.vehicles = [];
   localStorage.removeItem(SIGNED_IN_KEY);
+  // nothing of this driver's stays in the page for whoever signs in next
   for (const id of ["sessions", "history", "vehicles", "vehicle-plates"]) {
     $(id).replaceChildren();
   }
-  $("balance").textContent = "";
+  for (const id of ["balance", "pending", "who", "quote-result"]) $(id).textContent = "";
+  for (const id of ["pay-plate", "topup-amount", "code"]) $(id).value = "";
+  $("quote-result").hidden = true;
+  $("history-more").hidden = true;
   $("code-check").hidden = true;
   delete $("send-code").dataset.wait;
   $("send-code").disabled = false;
