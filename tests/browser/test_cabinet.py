@@ -284,6 +284,11 @@ async def test_the_map_draws_each_city_from_the_zones_geojson_and_a_click_picks_
     await expect(page.locator("#zone-info")).to_contain_text(MARKUP_NAME)
     await expect(page.locator("[data-injected], b")).to_have_count(0)
 
+    # and from the keyboard: a zone on the map is a button
+    await zone.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#pay-zone")).to_have_value(ZONE)
+
     await page.select_option("#map-city", "Astana")
     await expect(page.locator('#map path.zone[data-zone="8001"]')).to_be_visible()
     await expect(zone).to_be_hidden()
