@@ -30,6 +30,7 @@ from smsgw.commands.plates import plate_rules
 from smsgw.config import AppConfig, LinkSettings
 from smsgw.observability import Metrics
 from smsgw.service.driver_account import DriverAccount
+from smsgw.service.driver_actions import DriverActions
 from smsgw.service.driver_auth import DriverAuth, DriverAuthPolicy
 from smsgw.service.messages import OutboundSms
 from smsgw.service.ports import ChargingApi, MtSender, PartAccepted, PartwiseSender
@@ -361,7 +362,8 @@ def _driver_api(
         max_vehicles=settings.max_vehicles,
     )
     auth = DriverAuth(service.runner, deployment, policy)
-    return DriverApi(auth, account, config.gateway.default_language)
+    actions = DriverActions(service.runner, deployment, service.gateway.flow.can_charge)
+    return DriverApi(auth, account, config.gateway.default_language, actions)
 
 
 def _smpp_link(

@@ -186,6 +186,8 @@ async def _serve(
         web_phone = f"http://{control.host}:{control_port}/"
         print(f"Web phone: {web_phone}", flush=True)
         print(f"Gateway HTTP on {gateway.base_url} (operations token in config.toml)", flush=True)
+        if config.driver.enabled:
+            print(f"Driver cabinet: {gateway.base_url}/cabinet/", flush=True)
         local = clock.now().astimezone(clock.time_zone)
         print(
             f"Simulated time: {local:%Y-%m-%d %H:%M} {clock.time_zone.key}, "

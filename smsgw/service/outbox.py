@@ -64,6 +64,9 @@ class OutboxSender:
             store, hold_seconds=settings.receipt_hold_seconds, metrics=metrics
         )
         self._next_receipt_sweep: datetime | None = None
+        # sends waiting to be recorded, and the task recording them (see `_sent`)
+        self._unrecorded: list[_Sent] = []
+        self._recording: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -82,12 +85,12 @@ class OutboxSender:
         by_phone: dict[str, list[StoredOutbound]] = {}
         for row in rows:
             by_phone.setdefault(row.sms.receiver, []).append(row)
-        sent: list[_Sent] = []
-        await asyncio.gather(*(self._send_in_order(queue, sent) for queue in by_phone.values()))
-        await self._record_sent(sent)
+        await asyncio.gather(*(self._send_in_order(queue) for queue in by_phone.values()))
+        if self._recording is not None:
+            await self._recording  # the batch is recorded before the next is claimed
         return len(rows)
 
-    async def _send_in_order(self, queue: list[StoredOutbound], sent: list[_Sent]) -> None:
+    async def _send_in_order(self, queue: list[StoredOutbound]) -> None:
         for row in queue:
             try:
                 done = await self._send_one(row)
@@ -95,15 +98,27 @@ class OutboxSender:
                 log.error("mt_unrecorded", outbox_id=row.sms.outbox_id, error=repr(error))
             else:
                 if done is not None:
-                    sent.append(done)
+                    self._sent(done)
+
+    def _sent(self, done: _Sent) -> None:
+        """Have a send recorded as soon as the store can: the sends that complete while
+        one record is being written are written together by the next, one unit for many
+        (one unit per reply cost a transaction each: bench/README.md), yet none waits
+        for the slowest send of its batch — a row sent but unrecorded past its lease
+        would be claimed and sent again by another node."""
+        self._unrecorded.append(done)
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.create_task(self._record_unrecorded())
+
+    async def _record_unrecorded(self) -> None:
+        while self._unrecorded:
+            sent, self._unrecorded = self._unrecorded, []
+            await self._record_sent(sent)
 
     async def _record_sent(self, sent: list[_Sent]) -> None:
-        """Record a drained batch's sends in one unit of work (one per reply cost a
-        transaction each for nothing: bench/README.md). If it fails, the rows stay leased
-        and are claimed again once the lease runs out, so a message may go out twice,
-        never not at all."""
-        if not sent:
-            return
+        """Record sends in one unit of work. If it fails, the rows stay leased and are
+        claimed again once the lease runs out, so a message may go out twice, never not
+        at all."""
 
         async def mark_sent(tx: Tx) -> list[PartReceipt]:
             applied: list[PartReceipt] = []

@@ -4,7 +4,9 @@
     /dlr/kannel/{link}                      Kannel delivery reports (http_dlr)
     /charging/{operator}/callback           operator charge results (http_callbacks)
     /health /ready /metrics /v1/...         operations API (http_ops)
-    /v1/driver/...                          the driver API, when enabled (http_driver)
+    /v1/driver/...                          the driver API, when enabled (http_driver,
+                                            http_driver_actions)
+    /cabinet/                               the driver's web cabinet, when enabled
 
 The handlers only parse, validate and call the service through `ServiceApi`; every
 refusal is answered as JSON `{"error", "message"}` by the error middleware, including
@@ -38,10 +40,12 @@ from smsgw.commands.plates import DEFAULT_COUNTRIES, plate_rules
 from smsgw.observability import Metrics
 from smsgw.service.messages import InboundSms
 from smsgw.service.ports import CallbackAnswer, OutboxState, StoreFigures
+from smsgw.transport.cabinet_page import CabinetPage
 from smsgw.transport.http_callbacks import DEFAULT_CALLBACK_MAX_BYTES, CallbackEndpoints
 from smsgw.transport.http_common import HttpError, HttpLink, LinkRefusedError, json_error
 from smsgw.transport.http_dlr import DlrEndpoints
-from smsgw.transport.http_driver import DriverApi, DriverEndpoints
+from smsgw.transport.http_driver import DriverApi, DriverEndpoints, authenticated_phone
+from smsgw.transport.http_driver_actions import DriverActionRoutes
 from smsgw.transport.http_limits import (
     ConnectionGuard,
     ConnectionLimits,
@@ -157,7 +161,14 @@ def create_app(
     ).add_routes(app)
     if options.driver is not None:
         DriverEndpoints(options.driver).add_routes(app)
+        if options.driver.actions is not None:
+            DriverActionRoutes(options.driver.actions, _driver_phone).add_routes(app)
+    CabinetPage(enabled=options.driver is not None).add_routes(app)
     return app
+
+
+async def _driver_phone(request: web.Request, state_changing: bool) -> str:
+    return await authenticated_phone(request, state_changing=state_changing)
 
 
 # --- middlewares ---------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from smsgw.domain.operators import international_digits
 from smsgw.language import Language
 from smsgw.observability import mask_msisdn
 from smsgw.service.driver_account import DriverAccount, VehicleRefused
+from smsgw.service.driver_actions import DriverActions
 from smsgw.service.driver_auth import (
     CodeSent,
     DriverAuth,
@@ -76,6 +77,9 @@ class DriverApi:
     auth: DriverAuth
     account: DriverAccount
     default_language: Language = Language.RU
+    # quote, pay, extend, stop, top-up (transport/http_driver_actions.py); None in the
+    # tests of sign-in and the account alone
+    actions: DriverActions | None = None
 
 
 DRIVER_API: web.AppKey[DriverApi] = web.AppKey("smsgw_driver_api", DriverApi)

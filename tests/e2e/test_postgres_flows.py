@@ -45,6 +45,7 @@ from tests.storage.backends import postgres_dsn
 CONNECT_TIMEOUT = 3.0  # seconds: only a guard for an unreachable server
 DRIVER = "79161234567"
 REMINDED_PHONES = 12
+RECORD_GUARD_SECONDS = 10.0  # a guard against hanging, not a wait
 
 
 def with_search_path(dsn: str, schema: str) -> str:
@@ -253,6 +254,16 @@ def reminded(number: int) -> tuple[str, str]:
     return f"7916555{number:04d}", f"A{number:03d}BC77"
 
 
+async def every_send_recorded(schema: Schema) -> None:
+    """Wait until every reply a phone has is recorded sent. A phone holds a text a moment
+    before its node records the send; moving the shared clock past the lease in that
+    moment would let the other node claim the reply and send it again, which no real
+    clock does (a lease is a minute, a record milliseconds)."""
+    async with asyncio.timeout(RECORD_GUARD_SECONDS):
+        while await schema.rows("SELECT 1 FROM outbox WHERE state = 'pending' LIMIT 1"):
+            await asyncio.sleep(0.01)
+
+
 async def test_two_nodes_send_each_reminder_and_end_notice_once(
     tmp_path: Path, schema: Schema
 ) -> None:
@@ -267,11 +278,13 @@ async def test_two_nodes_send_each_reminder_and_end_notice_once(
         await a.settle()
         for msisdn, _ in drivers:
             await a.replies(msisdn, 2)
+        await every_send_recorded(schema)
         a.clock.advance(timedelta(minutes=50))
         await nodes.run_due_everywhere()
         await nodes.run_due_everywhere()
         for msisdn, _ in drivers:
             await a.replies(msisdn, 3)
+        await every_send_recorded(schema)
         a.clock.advance(timedelta(minutes=10))
         await nodes.run_due_everywhere()
         await nodes.run_due_everywhere()

@@ -129,6 +129,9 @@ async def test_the_demo_prints_the_commands_the_readme_shows(tmp_path: Path) -> 
         for line in lines
         if (m := re.match(r"Gateway HTTP on http://127\.0\.0\.1:(\d+)", line))
     )
+    # the cabinet beside the web phone, on the gateway's HTTP (config.toml turns it on)
+    assert f"Driver cabinet: http://127.0.0.1:{gateway_port}/cabinet/" in lines
+    assert "http://127.0.0.1:8080/cabinet/" in readme
     commands = [line.strip() for line in lines if line.strip().startswith("curl ")]
     assert len(commands) == 3
     for command in commands:

@@ -380,8 +380,11 @@ async function loadAccount() {
 function renderAccount() {
   const account = state.account;
   if (!account) return;
+  // one balance per currency the city's zones use; empty ones only while all are empty
   const balances = account.balances || [];
-  $("balance").textContent = balances.length ? balances.map(money).join(", ") : "0";
+  const held = balances.filter((balance) => balance.minor !== 0);
+  const shown = held.length ? held : balances.slice(0, 1);
+  $("balance").textContent = shown.length ? shown.map(money).join(", ") : "0";
   const pending = account.pending_charge;
   $("pending").hidden = !pending;
   $("pending").textContent = pending ? t("pending", { amount: money(pending.amount) }) : "";
