@@ -254,9 +254,9 @@ async def start_gateway(
         retention=_retention(config),
         verify_callback=parse_callback,
     )
-    intake.connect(service.gateway)
+    intake.connect(service.messages)
     options = replace(_http_options(config), driver=_driver_api(config, service, deployment, clock))
-    app = create_app(service.gateway, options, metrics, clock=clock.now)
+    app = create_app(service.messages, options, metrics, clock=clock.now)
     limits = ConnectionLimits(config.http.read_timeout_seconds, config.http.max_connections)
     app[LINK_STATES] = _link_states(config.links, smpp_links)
     # requests in hand get the drain's time to finish, never more
@@ -362,7 +362,7 @@ def _driver_api(
         max_vehicles=settings.max_vehicles,
     )
     auth = DriverAuth(service.runner, deployment, policy)
-    actions = DriverActions(service.runner, deployment, service.gateway.flow.can_charge)
+    actions = DriverActions(service.runner, deployment, service.messages.flow.can_charge)
     return DriverApi(auth, account, config.gateway.default_language, actions)
 
 

@@ -88,7 +88,7 @@ AdmitUnit = Callable[[Tx], Awaitable[StoredInbound | None]]
 class MessageService:
     """The service as the transports see it (structurally, `ServiceApi`).
 
-    `runtime.Service` holds it as `service.gateway`, next to the background loops."""
+    `runtime.Service` holds it as `service.messages`, next to the background loops."""
 
     def __init__(
         self,

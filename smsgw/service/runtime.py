@@ -3,7 +3,7 @@ outbox sender, started together and stopped together.
 
     service = build_service(store, deployment, clock, charging, senders, metrics,
                             verify_callback=parse_callback)  # smsgw.charging.callbacks
-    await service.start()       # the transports call service.gateway
+    await service.start()       # the transports call service.messages
     ...
     await service.stop()
 """
@@ -28,7 +28,7 @@ from smsgw.service.store_port import Store
 
 @dataclass(slots=True)
 class Service:
-    gateway: MessageService
+    messages: MessageService
     scheduler: Scheduler
     outbox: OutboxSender
     runner: UnitRunner  # runs every unit and what follows its COMMIT
@@ -39,7 +39,7 @@ class Service:
     async def start(self) -> None:
         self._stop.clear()
         self._loops = [
-            asyncio.create_task(self.gateway.sweep_forever(self._stop), name="smsgw-inbound"),
+            asyncio.create_task(self.messages.sweep_forever(self._stop), name="smsgw-inbound"),
             asyncio.create_task(self.scheduler.run_forever(self._stop), name="smsgw-scheduler"),
             asyncio.create_task(self.outbox.run_forever(self._stop), name="smsgw-outbox"),
         ]
@@ -52,7 +52,7 @@ class Service:
         self._stop.set()
         await asyncio.gather(*self._loops, return_exceptions=True)
         self._loops = []
-        await self.gateway.drain()
+        await self.messages.drain()
 
     async def abort(self) -> int:
         """Stop now: cancel the loops and the processing in flight; how many MO were cut.
@@ -64,7 +64,7 @@ class Service:
             loop.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
         self._loops = []
-        return await self.gateway.cancel_in_flight()
+        return await self.messages.cancel_in_flight()
 
 
 def build_service(
@@ -83,9 +83,9 @@ def build_service(
     # one runner for every unit: it wakes the outbox and runs the after-commit actions
     runner = UnitRunner(store, clock, ids=ids, metrics=metrics, wake_outbox=outbox.wake)
     flow = ChargeFlow(runner, deployment, charging, verify_callback)
-    gateway = MessageService(runner, deployment, flow, metrics)
+    messages = MessageService(runner, deployment, flow, metrics)
     scheduler = Scheduler(runner, deployment, flow)
     pruner = None if retention is None else Pruner(store, clock, retention)
     return Service(
-        gateway=gateway, scheduler=scheduler, outbox=outbox, runner=runner, pruner=pruner
+        messages=messages, scheduler=scheduler, outbox=outbox, runner=runner, pruner=pruner
     )

@@ -93,4 +93,4 @@ def actions(harness: Harness) -> DriverActions:
 
 def make_actions(harness: Harness) -> DriverActions:
     service = harness.svc
-    return DriverActions(service.runner, harness.deployment, service.gateway.flow.can_charge)
+    return DriverActions(service.runner, harness.deployment, service.messages.flow.can_charge)

@@ -76,7 +76,7 @@ async def post_callback(
 async def charge_requested(rig: Rig) -> None:
     """Return once the MOs taken so far are processed, their charge requests included
     (they go out after the unit of work that queued the reply asking to confirm)."""
-    await rig.gateway.service.gateway.drain()
+    await rig.gateway.service.messages.drain()
 
 
 def replay_headers(operator: str, callback: SentCallback) -> dict[str, str]:
@@ -177,7 +177,7 @@ async def test_nobody_can_text_as_a_phone_over_http(rig: Rig, http: aiohttp.Clie
     for link in ("mts-1", HTTP_LINK):  # a reply marked as failed by guessing its id
         status, _ = await get_json(http, f"{base}/dlr/kannel/{link}?id=1&type=2")
         assert status in (401, 404)
-    await rig.gateway.service.gateway.drain()
+    await rig.gateway.service.messages.drain()
     overview = await phone_overview(rig, http, DRIVER)
     assert [s["plate"] for s in overview["sessions"]] == ["A123BC77"], "still parked"
     assert len(rig.smsc.inbox[DRIVER]) == 2, "no reply to a forged stop"

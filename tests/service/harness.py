@@ -262,7 +262,7 @@ class Harness:
 
     async def close(self) -> None:
         if self.service is not None:
-            await self.service.gateway.drain()
+            await self.service.messages.drain()
         if self.store is not None:
             await self.store.close()
         self.store, self.service = None, None
@@ -303,8 +303,8 @@ class Harness:
     ) -> list[str]:
         """Send one MO through; the texts `phone` received because of it (and anything
         else that went out meanwhile)."""
-        assert await self.svc.gateway.accept_mo(self.inbound(text, phone, operator, dedup))
-        await self.svc.gateway.drain()
+        assert await self.svc.messages.accept_mo(self.inbound(text, phone, operator, dedup))
+        await self.svc.messages.drain()
         return await self.flush(phone)
 
     async def flush(self, phone: str = PHONE) -> list[str]:
@@ -346,7 +346,7 @@ class Harness:
     ) -> tuple[int, dict[str, object]]:
         """Hand the service a callback as received; the status and body the HTTP listener
         answers for what the service says became of it."""
-        answer = await self.svc.gateway.accept_charge_callback(operator, headers, body)
+        answer = await self.svc.messages.accept_charge_callback(operator, headers, body)
         return callback_response(answer)
 
     def signed_callback(
@@ -391,7 +391,7 @@ class Harness:
         return money.minor
 
     async def paid_until(self, plate: str, zone: str = "1001") -> datetime | None:
-        status = await self.svc.gateway.plate_status(plate, zone, self.clock.now())
+        status = await self.svc.messages.plate_status(plate, zone, self.clock.now())
         if status is None:
             return None
         until = status["until"]

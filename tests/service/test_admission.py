@@ -28,7 +28,7 @@ def _outbox_texts(harness: Harness) -> list[str]:
 async def test_an_mo_is_answered_in_the_unit_that_stores_it(harness: Harness) -> None:
     units_before = harness.db.stats.units
 
-    assert await harness.svc.gateway.accept_mo(harness.inbound("I"))
+    assert await harness.svc.messages.accept_mo(harness.inbound("I"))
 
     # no background processing waited for: the acknowledgement came after both
     [(processed_at, outcome)] = _inbound_rows(harness)
@@ -40,7 +40,7 @@ async def test_an_mo_is_answered_in_the_unit_that_stores_it(harness: Harness) ->
 async def test_a_refused_command_is_stored_with_its_refusal_and_nothing_else(
     harness: Harness,
 ) -> None:
-    assert await harness.svc.gateway.accept_mo(harness.inbound("S"))
+    assert await harness.svc.messages.accept_mo(harness.inbound("S"))
 
     [(processed_at, outcome)] = _inbound_rows(harness)
     assert processed_at is not None and outcome == "stop:refused:stop.no_session"
@@ -50,8 +50,8 @@ async def test_a_refused_command_is_stored_with_its_refusal_and_nothing_else(
 
 async def test_a_duplicate_is_neither_stored_nor_answered_twice(harness: Harness) -> None:
     sms = harness.inbound("I", dedup="same")
-    assert await harness.svc.gateway.accept_mo(sms)
-    assert await harness.svc.gateway.accept_mo(sms)
+    assert await harness.svc.messages.accept_mo(sms)
+    assert await harness.svc.messages.accept_mo(sms)
 
     assert len(_inbound_rows(harness)) == 1
     assert await harness.flush() == ["No running parking. Parking account 0 RUB"]
@@ -65,8 +65,8 @@ async def test_an_mo_whose_processing_fails_is_stored_and_answered_later(
 
     monkeypatch.setattr(pipeline, "handle", broken)
 
-    assert await harness.svc.gateway.accept_mo(harness.inbound("I"))
-    await harness.svc.gateway.drain()
+    assert await harness.svc.messages.accept_mo(harness.inbound("I"))
+    await harness.svc.messages.drain()
 
     [(processed_at, outcome)] = _inbound_rows(harness)
     assert processed_at is not None and outcome == "invalid:error:error.temporary"
@@ -75,7 +75,7 @@ async def test_an_mo_whose_processing_fails_is_stored_and_answered_later(
 
 async def test_a_drained_batch_is_recorded_in_one_unit(harness: Harness) -> None:
     for phone in (PHONE, OTHER_PHONE, THIRD_PHONE):
-        assert await harness.svc.gateway.accept_mo(harness.inbound("I", phone=phone))
+        assert await harness.svc.messages.accept_mo(harness.inbound("I", phone=phone))
     units_before = harness.db.stats.units
 
     assert await harness.svc.outbox.drain(harness.clock.now()) == 3

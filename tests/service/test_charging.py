@@ -187,7 +187,7 @@ async def test_an_answer_overtaken_by_its_callback_changes_nothing(harness: Harn
 
     # the request's own answer arrives after the callback applied the charge
     for outcome in (ChargeOutcome.ACCEPTED, ChargeOutcome.CONFIRMED, ChargeOutcome.UNKNOWN):
-        await harness.svc.gateway.flow.on_answer(charge_id, ChargeAnswer(outcome))
+        await harness.svc.messages.flow.on_answer(charge_id, ChargeAnswer(outcome))
 
     assert await _charge_state(harness, charge_id) is ChargeState.APPLIED
     assert await harness.run_due(hours=1) == []
@@ -201,7 +201,7 @@ async def test_the_service_answers_callbacks_in_its_own_terms_not_http(harness: 
     await harness.mo(f"1001*{PLATE}*2")
     charge_id = harness.last_charge_id()
     body, headers = harness.signed_callback(charge_id, "confirmed")
-    gateway = harness.svc.gateway
+    gateway = harness.svc.messages
 
     applied = await gateway.accept_charge_callback("mts", headers, body)
     replayed = await gateway.accept_charge_callback("mts", headers, body)

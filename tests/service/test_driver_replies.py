@@ -15,7 +15,7 @@ PLATE = "A123BC77"
 
 
 async def _plate_paid_in(harness: Harness, zone: str) -> datetime | None:
-    status = await harness.svc.gateway.plate_status(PLATE, zone, harness.clock.now())
+    status = await harness.svc.messages.plate_status(PLATE, zone, harness.clock.now())
     if status is None:
         return None
     until = status["until"]

@@ -35,9 +35,9 @@ async def test_an_mo_stored_before_a_crash_is_processed_after_the_restart(
     assert stored_id is not None  # acknowledged to the SMSC; then the process died
     await harness.reopen()
 
-    assert await harness.svc.gateway.process_pending(harness.clock.now()) == 1
+    assert await harness.svc.messages.process_pending(harness.clock.now()) == 1
     assert await harness.flush() == ["To pay 120 RUB, reply 1 to the SMS from 7701"]
-    assert await harness.svc.gateway.process_pending(harness.clock.now()) == 0
+    assert await harness.svc.messages.process_pending(harness.clock.now()) == 0
     assert len(harness.charging["mts"].requests) == 1
 
 
@@ -47,9 +47,9 @@ async def test_an_mo_leased_by_a_dead_node_is_taken_over_after_the_lease(
     sms = harness.inbound("I")
     await harness.db.transact(lambda tx: tx.insert_inbound(sms))
     await harness.db.transact(lambda tx: tx.claim_inbound(harness.clock.now(), "dead", 60, 10))
-    assert await harness.svc.gateway.process_pending(harness.clock.now()) == 0
+    assert await harness.svc.messages.process_pending(harness.clock.now()) == 0
     harness.clock.advance(seconds=61)
-    assert await harness.svc.gateway.process_pending(harness.clock.now()) == 1
+    assert await harness.svc.messages.process_pending(harness.clock.now()) == 1
     assert await harness.flush() == ["No running parking. Parking account 0 RUB"]
 
 
@@ -64,10 +64,10 @@ async def test_two_nodes_processing_one_mo_reply_once(harness: Harness) -> None:
         harness.charging,
         harness.senders,
         verify_callback=parse_callback,
-    ).gateway
+    ).messages
     stored = StoredInbound(inbound_id, sms)
 
-    await asyncio.gather(harness.svc.gateway.process(stored), other_node.process(stored))
+    await asyncio.gather(harness.svc.messages.process(stored), other_node.process(stored))
 
     assert await harness.flush() == ["To pay 120 RUB, reply 1 to the SMS from 7701"]
     assert len(harness.charging["mts"].requests) == 1
@@ -76,8 +76,8 @@ async def test_two_nodes_processing_one_mo_reply_once(harness: Harness) -> None:
 
 
 async def test_replies_not_sent_before_a_crash_are_sent_once_after_it(harness: Harness) -> None:
-    assert await harness.svc.gateway.accept_mo(harness.inbound("I"))
-    await harness.svc.gateway.drain()  # processed and queued, never sent
+    assert await harness.svc.messages.accept_mo(harness.inbound("I"))
+    await harness.svc.messages.drain()  # processed and queued, never sent
     await harness.reopen()
     assert await harness.flush() == ["No running parking. Parking account 0 RUB"]
     assert await harness.flush() == []
@@ -85,8 +85,8 @@ async def test_replies_not_sent_before_a_crash_are_sent_once_after_it(harness: H
 
 
 async def test_a_reply_leased_by_a_dead_node_is_sent_after_the_lease(harness: Harness) -> None:
-    await harness.svc.gateway.accept_mo(harness.inbound("I"))
-    await harness.svc.gateway.drain()
+    await harness.svc.messages.accept_mo(harness.inbound("I"))
+    await harness.svc.messages.drain()
     await harness.db.transact(lambda tx: tx.claim_outbound(harness.clock.now(), "dead", 60, 10))
     assert await harness.flush() == []
     harness.clock.advance(seconds=61)
@@ -153,7 +153,7 @@ async def test_too_many_temporary_errors_give_up(harness: Harness) -> None:
 async def test_delivery_receipts_are_recorded(harness: Harness) -> None:
     await harness.mo("I")
     [sms] = harness.senders["mts"].sent
-    gateway = harness.svc.gateway
+    gateway = harness.svc.messages
     assert await gateway.accept_receipt("mts", "mts-msg-1", OutboxState.DELIVERED)
     assert not await gateway.accept_receipt("mts", "no-such-message", OutboxState.DELIVERED)
     stored = await harness.db.transact(lambda tx: tx.get_outbound(sms.outbox_id))
@@ -168,7 +168,7 @@ async def test_a_broken_unit_gets_the_temporary_error_reply(
 
     monkeypatch.setattr(handlers, "handle_status", broken)
     assert await harness.mo("I") == ["We could not process your message now. Please send it again"]
-    assert await harness.svc.gateway.process_pending(harness.clock.now()) == 0
+    assert await harness.svc.messages.process_pending(harness.clock.now()) == 0
 
 
 async def _outbox_ids(harness: Harness) -> list[str]:

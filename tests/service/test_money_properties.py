@@ -88,7 +88,7 @@ async def _step(
                 charge_id = harness.last_charge_id(operator)
                 signed = harness.signed_callback(charge_id, status, operator)
                 last_callback[who] = signed
-                await harness.svc.gateway.accept_charge_callback(operator, signed[1], signed[0])
+                await harness.svc.messages.accept_charge_callback(operator, signed[1], signed[0])
         case ("repeat", int(who)) if who in last_callback:
             _, operator = PHONES[who]
             body, _ = last_callback[who]
@@ -98,7 +98,7 @@ async def _step(
         case ("replay", int(who)) if who in last_callback:
             _, operator = PHONES[who]
             body, headers = last_callback[who]
-            await harness.svc.gateway.accept_charge_callback(operator, headers, body)
+            await harness.svc.messages.accept_charge_callback(operator, headers, body)
         case ("wait", int(minutes)):
             await harness.run_due(minutes=minutes)
         case ("answers", ChargeOutcome() as outcome):

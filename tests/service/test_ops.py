@@ -20,7 +20,7 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 async def test_a_paid_plate_until_its_local_end(harness: Harness) -> None:
     harness.charging["mts"].request_default = ChargeOutcome.CONFIRMED
     await harness.mo(f"1001*{PLATE}*2")
-    gateway = harness.svc.gateway
+    gateway = harness.svc.messages
     status = await gateway.plate_status(PLATE, "1001", harness.clock.now())
     assert status is not None
     assert status["until"] == datetime(2026, 3, 10, 11, 0, tzinfo=MOSCOW)
@@ -40,7 +40,7 @@ async def test_a_phone_overview_shows_sessions_balance_and_pending_charge(
     harness.charging["mts"].request_default = ChargeOutcome.ACCEPTED
     await harness.mo("1001*B456CE77*1")
 
-    overview = await harness.svc.gateway.phone_overview(PHONE)
+    overview = await harness.svc.messages.phone_overview(PHONE)
 
     assert overview["operator"] == "mts"
     sessions = overview["sessions"]
@@ -51,14 +51,14 @@ async def test_a_phone_overview_shows_sessions_balance_and_pending_charge(
     pending = overview["pending_charge"]
     assert isinstance(pending, dict) and pending["state"] == "awaiting_confirmation"
     orjson.dumps(overview)  # what the HTTP layer does with it
-    unknown = await harness.svc.gateway.phone_overview("79990001122")
+    unknown = await harness.svc.messages.phone_overview("79990001122")
     assert unknown["known"] is False and unknown["sessions"] == []
 
 
 async def test_ready_follows_the_store(harness: Harness) -> None:
-    assert await harness.svc.gateway.ready()
+    assert await harness.svc.messages.ready()
     await harness.db.close()
-    assert not await harness.svc.gateway.ready()
+    assert not await harness.svc.messages.ready()
 
 
 def _sample(harness: Harness, name: str, **labels: str) -> float:
@@ -91,5 +91,5 @@ async def test_metrics_count_commands_charges_and_sends(harness: Harness) -> Non
 def test_the_gateway_is_what_the_http_listener_calls(harness: Harness) -> None:
     from smsgw.transport.http_app import ServiceApi
 
-    api: ServiceApi = harness.svc.gateway  # checked by mypy --strict
+    api: ServiceApi = harness.svc.messages  # checked by mypy --strict
     assert callable(api.accept_charge_callback)

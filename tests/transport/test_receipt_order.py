@@ -104,7 +104,7 @@ async def rig(tmp_path: Path, mode: BindMode, faults: Faults) -> AsyncIterator[R
         senders={"mts": operator_link.sender},
         verify_callback=parse_callback,
     )
-    port.connect(service.gateway)
+    port.connect(service.messages)
     link = operator_link.esme
     await link.start()
     try:
