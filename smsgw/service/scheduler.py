@@ -184,6 +184,9 @@ _JOBS = {
 # A callback is fresh within CALLBACK_MAX_SKEW of its timestamp, and its nonce was stored
 # within that of the same timestamp: past twice that no replay of it can be fresh.
 NONCE_KEEP = 2 * CALLBACK_MAX_SKEW
+# The driver API's codes count toward its per-hour limits for an hour, and a day more
+# leaves them for a support question; a dead sign-in is of no use at all.
+DRIVER_CODE_KEEP = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +223,8 @@ class Pruner:
             "outbox": lambda tx: tx.prune_outbox(at - keep.outbox, batch),
             "charges": lambda tx: tx.prune_charges(at - keep.charges, batch),
             "callback_nonces": lambda tx: tx.prune_nonces(at - keep.nonces, batch),
+            "driver_codes": lambda tx: tx.prune_driver_codes(at - DRIVER_CODE_KEEP, batch),
+            "driver_sessions": lambda tx: tx.prune_driver_sessions(at, batch),
         }
         deleted = {table: await self._in_batches(prune) for table, prune in tables.items()}
         if any(deleted.values()):

@@ -242,6 +242,12 @@ class Tx(DriverTx, Protocol):
     async def prune_nonces(self, before: datetime, limit: int) -> int:
         """Callback nonces seen before `before` (past their freshness window)."""
 
+    async def prune_driver_codes(self, before: datetime, limit: int) -> int:
+        """Sign-in codes sent before `before` (past every limit's window)."""
+
+    async def prune_driver_sessions(self, before: datetime, limit: int) -> int:
+        """Sign-ins that expired or were revoked before `before`."""
+
     # --- delivery receipts per part ----------------------------------------------------
     async def record_outbound_part(
         self, outbox_id: str, part: int, parts: int, message_id: str, now: datetime

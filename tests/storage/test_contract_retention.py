@@ -10,6 +10,7 @@ from functools import partial
 from smsgw.clock import SystemClock
 from smsgw.domain.charges import Charge, ChargeState
 from smsgw.domain.parking import SessionState
+from smsgw.service.driver_records import DriverCode, DriverSession
 from smsgw.service.messages import OutboundSms
 from smsgw.service.ports import OutboxState
 from smsgw.service.scheduler import NONCE_KEEP, Pruner, Retention
@@ -159,6 +160,46 @@ async def test_the_pruner_empties_everything_due_in_small_units(store: Store) ->
     deleted = await pruner.prune_once(at(2 * DAY))
     again = await pruner.prune_once(at(2 * DAY))
 
-    assert deleted == {"inbound": 5, "outbox": 0, "charges": 0, "callback_nonces": 5}
+    assert deleted == {
+        "inbound": 5,
+        "outbox": 0,
+        "charges": 0,
+        "callback_nonces": 5,
+        "driver_codes": 0,
+        "driver_sessions": 0,
+    }
     assert set(again.values()) == {0}
     assert timedelta(minutes=10) <= NONCE_KEEP, "a replay must stay refused while fresh"
+
+
+async def test_sign_in_codes_and_dead_sign_ins_are_pruned(store: Store) -> None:
+    def code(name: str, hour: int) -> DriverCode:
+        sent = at(hour * 3600)
+        return DriverCode(name, "79161234567", "src", "mac", sent, sent + timedelta(minutes=5))
+
+    for name, hour in (("old", 0), ("new", 30)):
+        await store.transact(partial(_insert_code, code(name, hour)))
+    live = DriverSession("live", "79161234567", at(0), at(40 * 3600))
+    gone = DriverSession("gone", "79031112233", at(0), at(3600))
+    for sign_in in (live, gone):
+        await store.transact(partial(_insert_session, sign_in))
+    signed_out = DriverSession("out", "79265550011", at(0), at(40 * 3600))
+    await store.transact(partial(_insert_session, signed_out))
+    await store.transact(lambda tx: tx.revoke_driver_session("out", at(2 * 3600)))
+
+    codes = await store.transact(lambda tx: tx.prune_driver_codes(at(10 * 3600), 500))
+    sign_ins = await store.transact(lambda tx: tx.prune_driver_sessions(at(10 * 3600), 500))
+
+    assert (codes, sign_ins) == (1, 2)
+    newest = await store.transact(lambda tx: tx.latest_driver_code("79161234567"))
+    assert newest is not None and newest.id == "new"
+    assert await store.transact(lambda tx: tx.get_driver_session("live")) == live
+    assert await store.transact(lambda tx: tx.get_driver_session("out")) is None
+
+
+async def _insert_code(code: DriverCode, tx: Tx) -> None:
+    await tx.insert_driver_code(code, forget_before=at(0))
+
+
+async def _insert_session(sign_in: DriverSession, tx: Tx) -> None:
+    await tx.insert_driver_session(sign_in)

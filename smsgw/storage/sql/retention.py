@@ -36,6 +36,13 @@ _CHARGES: Final = _Finished(
     " AND sessions.state = 'active') ORDER BY requested_at",
 )
 _NONCES: Final = _Finished("callback_nonces", None, "seen_at < ? ORDER BY seen_at")
+_DRIVER_CODES: Final = _Finished("driver_codes", "id", "created_at < ? ORDER BY created_at")
+# a sign-in is dead once expired or revoked, whichever came first
+_DRIVER_SESSIONS: Final = _Finished(
+    "driver_sessions",
+    "id",
+    "coalesce(revoked_at, expires_at) < ? ORDER BY coalesce(revoked_at, expires_at)",
+)
 
 
 class RetentionSql(SqlTx):
@@ -50,6 +57,12 @@ class RetentionSql(SqlTx):
 
     async def prune_nonces(self, before: datetime, limit: int) -> int:
         return await self._prune(_NONCES, before, limit)
+
+    async def prune_driver_codes(self, before: datetime, limit: int) -> int:
+        return await self._prune(_DRIVER_CODES, before, limit)
+
+    async def prune_driver_sessions(self, before: datetime, limit: int) -> int:
+        return await self._prune(_DRIVER_SESSIONS, before, limit)
 
     async def _prune(self, rows: _Finished, before: datetime, limit: int) -> int:
         table = rows.table
