@@ -186,6 +186,7 @@ class DriverAuth:
         source = self.signer.source(address)
 
         async def work(tx: Tx, moment: Moment) -> Ran[CodeOutcome]:
+            await tx.lock_driver_codes(msisdn)  # two requests at once: one code, not two
             counts = await tx.driver_code_counts(msisdn, source, moment.now - LIMIT_WINDOW)
             wait = self._wait(counts, moment.now)
             if wait is not None:

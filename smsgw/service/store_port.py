@@ -55,6 +55,11 @@ class DriverTx(Protocol):
     driver_account.py); every backend's `Tx` has these too."""
 
     # --- sign-in codes -------------------------------------------------------------
+    async def lock_driver_codes(self, msisdn: str) -> None:
+        """Hold the phone's code requests to this unit until it ends (PostgreSQL: another
+        node's request for the same phone waits, so the limits cannot be read twice
+        before either writes; SQLite's single writer needs nothing). Creates no row."""
+
     async def insert_driver_code(self, code: DriverCode, forget_before: datetime) -> None:
         """Store a code sent now, and forget the phone's codes sent before `forget_before`
         (past every limit's window)."""

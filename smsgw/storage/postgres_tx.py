@@ -6,7 +6,7 @@ with, so every read-then-write is guarded: `lock_phone` row-locks the phone (ser
 a phone's units across nodes), claims take rows with FOR UPDATE SKIP LOCKED, partial
 unique indexes are hit with ON CONFLICT so a refusal never aborts the transaction,
 ledger balance rows are locked in key order before they are checked, and the parts of
-one long MO are stored under an advisory lock.
+one long MO, like a phone's sign-in code requests, are stored under an advisory lock.
 """
 
 from __future__ import annotations
@@ -154,6 +154,11 @@ class PostgresTx(SqlRepositories):
                 return await self._execute(UPDATE_SESSION, *params)
         except asyncpg.UniqueViolationError:
             raise ActivePlateConflictError(plate) from None
+
+    async def lock_driver_codes(self, msisdn: str) -> None:
+        await self._execute(
+            "SELECT pg_advisory_xact_lock(hashtext(?))", f"driver_codes\x1f{msisdn}"
+        )
 
     async def _one_message_at_a_time(self, key: SmppPartKey) -> None:
         await self._execute(

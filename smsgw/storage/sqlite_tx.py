@@ -108,6 +108,9 @@ class SqliteTx(SqlRepositories):
             # only the one-active-per-plate index can refuse an update of a stored session
             raise ActivePlateConflictError(plate) from None
 
+    async def lock_driver_codes(self, msisdn: str) -> None:
+        return None  # the writer is the only one writing
+
     async def _one_message_at_a_time(self, key: SmppPartKey) -> None:
         return None  # the single writer runs one unit at a time already
 

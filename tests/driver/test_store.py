@@ -91,3 +91,23 @@ async def test_concurrent_tries_at_a_code_stay_within_its_attempts(store: Store)
 
     taken = await asyncio.gather(*(guess() for _ in range(12)))
     assert sorted(taken) == [False] * 7 + [True] * 5
+
+
+async def test_concurrent_code_requests_for_one_phone_send_one_code(store: Store) -> None:
+    async def request(code_id: str) -> bool:
+        async def work(tx: Tx) -> bool:
+            await tx.lock_driver_codes(PHONE)
+            counts = await tx.driver_code_counts(PHONE, code_id, T0 - timedelta(hours=1))
+            await asyncio.sleep(0.05)  # both read the limits before either writes, unlocked
+            if counts.phone_since:
+                return False
+            await tx.insert_driver_code(code(code_id, T0, source=code_id), T0)
+            return True
+
+        return await store.transact(work)
+
+    sent = await asyncio.gather(request("a"), request("b"))
+
+    assert sorted(sent) == [False, True]
+    counts = await store.transact(lambda tx: tx.driver_code_counts(PHONE, "a", T0))
+    assert counts.phone_since == 1
