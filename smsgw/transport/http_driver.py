@@ -60,7 +60,7 @@ from smsgw.transport.http_common import (
     read_limited,
     too_many_codes,
 )
-from smsgw.transport.http_ops import BEARER, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT
+from smsgw.transport.http_ops import BEARER, history_limit
 
 COOKIE = "smsgw_driver"
 CSRF_HEADER = "X-CSRF-Token"
@@ -314,7 +314,7 @@ class DriverEndpoints:
 
     async def history(self, request: web.Request) -> web.Response:
         msisdn = await authenticated_phone(request, state_changing=False)
-        limit = _history_limit(request.query.get("limit"))
+        limit = history_limit(request.query.get("limit"))
         before = request.query.get("before") or None
         try:
             page = await self.api.account.history(msisdn, self._language(request), limit, before)
@@ -380,13 +380,3 @@ def _plain_http_on_loopback(request: web.Request) -> bool:
         return ipaddress.ip_address(request.remote.split("%", 1)[0]).is_loopback
     except ValueError:
         return False
-
-
-def _history_limit(raw: str | None) -> int:
-    if raw is None or not raw.strip():
-        return DEFAULT_HISTORY_LIMIT
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_HISTORY_LIMIT:
-        raise HttpError(
-            INVALID_FIELD, f"limit must be a whole number from 1 to {MAX_HISTORY_LIMIT}"
-        )
-    return int(raw)

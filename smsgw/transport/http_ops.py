@@ -206,7 +206,7 @@ class OpsEndpoints:
     async def history(self, request: web.Request) -> web.Response:
         self._authorise(request)
         msisdn = normalise_msisdn(request.match_info["msisdn"], "msisdn")
-        limit = _history_limit(request.query.get("limit"))
+        limit = history_limit(request.query.get("limit"))
         before = request.query.get("before") or None
         try:
             page = await self.phone_history(msisdn, limit, before)
@@ -229,7 +229,8 @@ class OpsEndpoints:
         raise HttpError(INVALID_FIELD, f"not a valid plate; for example {self.plate_rules.example}")
 
 
-def _history_limit(raw: str | None) -> int:
+def history_limit(raw: str | None) -> int:
+    """A history page's `limit` query value, checked (the ops and driver APIs)."""
     if raw is None or not raw.strip():
         return DEFAULT_HISTORY_LIMIT
     if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_HISTORY_LIMIT:
