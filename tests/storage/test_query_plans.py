@@ -27,10 +27,11 @@ from smsgw.service.store_port import Tx
 from smsgw.storage.postgres_tx import PostgresTx
 from smsgw.storage.rows import Row
 from smsgw.storage.schema_source import MIGRATIONS
+from smsgw.storage.sql.base import SqlTx
 from smsgw.storage.sql.dialect import SqlRunner, numbered
 from smsgw.storage.sql.sessions import PENDING_CHARGE
 from smsgw.storage.sqlite import open_sqlite_store
-from smsgw.storage.sqlite_tx import SqliteTx
+from smsgw.storage.sqlite_tx import SqliteRunner, SqliteTx
 from tests.storage.backends import Backend, PostgresPlace
 from tests.storage.builders import (
     PHONE,
@@ -217,9 +218,27 @@ QUEUE_INDEXES: Final = frozenset(
 Plans = dict[str, list[str]]  # call → the plan text of each of its statements
 
 
-async def _record_hot_path(tx: SqliteTx | PostgresTx) -> dict[str, list[Statement]]:
-    recorder = RecordingRunner(tx._db)
-    tx._db = recorder
+class _RecordedSqliteTx(SqliteTx):
+    """A SQLite unit whose statements its runner records."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.recorder = RecordingRunner(SqliteRunner(connection))
+        SqlTx.__init__(self, self.recorder)
+
+
+class _RecordedPostgresTx(PostgresTx):
+    """A PostgreSQL unit whose statements its runner records."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        super().__init__(connection)
+        self.recorder = RecordingRunner(self._runner)
+        SqlTx.__init__(self, self.recorder)
+
+
+async def _record_hot_path(
+    tx: _RecordedSqliteTx | _RecordedPostgresTx,
+) -> dict[str, list[Statement]]:
+    recorder = tx.recorder
     recorded: dict[str, list[Statement]] = {}
     for name, call in HOT_PATH.items():
         recorder.statements = []
@@ -234,7 +253,7 @@ async def _sqlite_plans(path: Path) -> Plans:
     connection = sqlite3.connect(path)
     connection.row_factory = sqlite3.Row
     try:
-        recorded = await _record_hot_path(SqliteTx(connection))
+        recorded = await _record_hot_path(_RecordedSqliteTx(connection))
         return {
             name: [
                 "\n".join(
@@ -257,7 +276,7 @@ async def _postgres_plans(place: PostgresPlace) -> Plans:
     unit = connection.transaction()
     await unit.start()
     try:
-        recorded = await _record_hot_path(PostgresTx(connection))
+        recorded = await _record_hot_path(_RecordedPostgresTx(connection))
         # enable_seqscan off: a sequential scan is chosen only where no index can serve.
         # The generic plan is the one a prepared statement settles on after five runs; it
         # knows no parameter's value, so a partial index must be implied by the SQL alone.
