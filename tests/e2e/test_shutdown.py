@@ -114,6 +114,16 @@ def outbox_states(database: Path) -> dict[str, int]:
         return dict(db.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
 
 
+def reply_being_sent(database: Path) -> bool:
+    """The outbox has claimed the pending reply (leased it): its send has started, and
+    with every link down it waits for a bind that does not come."""
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        found = db.execute(
+            "SELECT 1 FROM outbox WHERE state = 'pending' AND lease_owner IS NOT NULL"
+        ).fetchone()
+    return found is not None
+
+
 async def until(condition: object, what: str) -> None:
     """Wait for `condition()` to hold, checking as the gateway's store changes."""
     assert callable(condition)
@@ -147,7 +157,8 @@ async def test_sigterm_with_every_link_down_exits_in_time_and_the_reply_goes_out
     database = tmp_path / "gw.sqlite3"
     async with running(write_config(tmp_path, config)) as gateway:
         await text_over_http(gateway, PHONE, "I")
-        await until(lambda: outbox_states(database), "no reply was queued")
+        # stopped while the send is under way: a stop before it starts drains at once
+        await until(lambda: reply_being_sent(database), "the reply's send did not start")
         code, seconds = await timed_stop(gateway, signal.SIGTERM)
     assert code == 0, gateway.tail()
     assert seconds < DRAIN_SECONDS + EXIT_MARGIN_SECONDS, gateway.tail()
