@@ -14,14 +14,15 @@ Why these choices:
   MO acknowledged to the SMSC survives a process crash", and an SMSC redelivers what it
   got no ack for. Pass synchronous="FULL" to fsync every group commit too (one fsync per
   group, not per message) where the OS crash matters as well.
-- Statements and BEGIN run on the event-loop thread: they take microseconds, and a thread
-  hop (~50 µs here) would cost more than the statement. COMMIT runs in the store's own
-  worker thread, because a commit can block for tens of milliseconds (measured: p99
-  29 ms, max 48 ms for 100-row groups) when it runs a WAL checkpoint with its fsyncs;
-  on the loop that would stall every SMPP link. While a commit is away, callers keep
-  queueing, which is what makes the next group large. A BEGIN that finds another
-  process holding the write lock waits for it in the worker thread (up to busy_timeout),
-  never on the loop.
+- Statements, BEGIN and (with synchronous=NORMAL) COMMIT run on the event-loop thread:
+  they take microseconds, and a thread hop (~50 µs, and the loop idle while a group's
+  callers wait for it: a quarter of the loop's time in the bench) would cost more. What
+  made a commit slow (p99 29 ms, max 48 ms for 100-row groups) was the WAL checkpoint
+  SQLite runs inside it, with its fsyncs; automatic checkpoints are off and
+  sqlite_checkpoint.py runs them in the store's own worker thread on a connection of
+  their own. With synchronous=FULL (an fsync per COMMIT) the COMMIT itself runs in the
+  worker thread. A BEGIN that finds another process holding the write lock waits for it
+  in the worker thread (up to busy_timeout), never on the loop.
 - A locked or failing database fails the group's callers with StoreUnavailableError
   (the SMPP layer answers the SMSC with a temporary error) and the writer goes on.
 - Reads take the same path as writes: one connection, always consistent, and a read is
@@ -46,6 +47,7 @@ from smsgw.storage.errors import StoreClosedError, StoreUnavailableError, WorkCa
 from smsgw.storage.rows import utc_text
 from smsgw.storage.schema import SCHEMA_VERSION_TABLE, pending_migrations
 from smsgw.storage.schema_sqlite import SQLITE_MIGRATIONS
+from smsgw.storage.sqlite_checkpoint import WalCheckpointer
 from smsgw.storage.sqlite_tx import SqliteTx
 
 if TYPE_CHECKING:
@@ -106,11 +108,22 @@ async def open_sqlite_store(
         raise ValueError(f"batch_max must be at least 1, got {batch_max}")
     if synchronous.upper() not in SYNCHRONOUS_MODES:
         raise ValueError(f"synchronous must be one of {sorted(SYNCHRONOUS_MODES)}")
-    connection = await asyncio.to_thread(_connect, path, busy_timeout, synchronous.upper())
-    return SqliteStore(connection, batch_max=batch_max, busy_timeout=busy_timeout)
+    mode = synchronous.upper()
+    # COMMIT on the loop only where it does not fsync, and where another connection can
+    # checkpoint the same file (an in-memory database has no WAL to checkpoint)
+    commit_on_loop = mode == "NORMAL" and str(path) != MEMORY
+    connection = await asyncio.to_thread(_connect, path, busy_timeout, mode, commit_on_loop)
+    return SqliteStore(
+        connection,
+        batch_max=batch_max,
+        busy_timeout=busy_timeout,
+        checkpoint_path=path if commit_on_loop else None,
+    )
 
 
-def _connect(path: str | Path, busy_timeout: float, synchronous: str) -> sqlite3.Connection:
+def _connect(
+    path: str | Path, busy_timeout: float, synchronous: str, own_checkpoints: bool
+) -> sqlite3.Connection:
     if sqlite3.sqlite_version_info < MIN_SQLITE_VERSION:
         raise RuntimeError(f"smsgw needs SQLite >= 3.37, this Python has {sqlite3.sqlite_version}")
     if str(path) != MEMORY:
@@ -125,6 +138,8 @@ def _connect(path: str | Path, busy_timeout: float, synchronous: str) -> sqlite3
         connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute(f"PRAGMA synchronous = {synchronous}")
+        if own_checkpoints:
+            connection.execute("PRAGMA wal_autocheckpoint = 0")  # see sqlite_checkpoint.py
         connection.execute("PRAGMA foreign_keys = ON")
         migrate_sqlite(connection)
         connection.execute("PRAGMA busy_timeout = 0")  # see SqliteStore._begin
@@ -164,13 +179,22 @@ class SqliteStore:
     """`Store` over one SQLite file; create it with `open_sqlite_store`."""
 
     def __init__(
-        self, connection: sqlite3.Connection, *, batch_max: int, busy_timeout: float
+        self,
+        connection: sqlite3.Connection,
+        *,
+        batch_max: int,
+        busy_timeout: float,
+        checkpoint_path: str | Path | None = None,
     ) -> None:
         self._connection = connection
         self._batch_max = batch_max
         self._busy_timeout_ms = int(busy_timeout * 1000)
-        # one thread of its own: a commit never queues behind other to_thread work
+        # one thread of its own: a commit or checkpoint never queues behind to_thread work
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smsgw-sqlite")
+        # set: COMMIT on the loop, WAL checkpoints in the worker thread
+        self._checkpointer = (
+            None if checkpoint_path is None else WalCheckpointer(checkpoint_path, self._worker)
+        )
         self._queue: asyncio.Queue[_Unit | None] = asyncio.Queue()
         self._closing = False
         self._worker_closed = False
@@ -179,6 +203,12 @@ class SqliteStore:
 
     async def transact(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         return await self._submit(work)
+
+    @property
+    def checkpoints(self) -> int | None:
+        """WAL checkpoints run by the worker thread so far; None when SQLite runs its own
+        inside COMMIT (synchronous=FULL or EXTRA, or an in-memory database)."""
+        return None if self._checkpointer is None else self._checkpointer.checkpoints
 
     async def ping(self) -> None:
         # through the writer: a database another process keeps locked is not ready
@@ -191,6 +221,8 @@ class SqliteStore:
         await asyncio.shield(self._writer)
         if not self._worker_closed:
             self._worker_closed = True
+            if self._checkpointer is not None:
+                await self._checkpointer.close()
             await self._in_worker(self._connection.close)
             self._worker.shutdown(wait=False)
 
@@ -245,7 +277,7 @@ class SqliteStore:
         try:
             await self._begin()
             outcomes = [await self._run_unit(unit) for unit in live]
-            await self._in_worker(self._connection.execute, "COMMIT")
+            await self._commit()
         except sqlite3.Error as exc:
             self._rollback_after(exc)
             self._fail_group(live, exc)
@@ -256,6 +288,13 @@ class SqliteStore:
             self._fail_group(live, StoreClosedError("the SQLite store closed mid-commit"))
             raise
         self._resolve(live, outcomes)
+
+    async def _commit(self) -> None:
+        if self._checkpointer is None:
+            await self._in_worker(self._connection.execute, "COMMIT")
+            return
+        self._connection.execute("COMMIT")
+        self._checkpointer.committed()
 
     async def _in_worker(self, call: Callable[..., object], *args: object) -> None:
         """Run a blocking call in the worker thread. If the writer is cancelled meanwhile,
