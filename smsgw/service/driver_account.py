@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from smsgw.clock import Clock
 from smsgw.commands.plates import PlateRules
 from smsgw.domain.money import Money
-from smsgw.domain.operators import operator_by_number
 from smsgw.domain.tariffs import WEEKDAY_NAMES, PaidWindow, Zone, paid_intervals
 from smsgw.language import Language
 from smsgw.replies import format_money, render
@@ -79,10 +78,7 @@ class DriverAccount:
         belongs to, as for the sign-in code; None when neither is known) and its reply
         language."""
         phone = await self._store.transact(lambda tx: tx.get_phone(msisdn))
-        operator_id = None if phone is None else phone.operator_id
-        if operator_id is None:
-            guessed = operator_by_number(self._deployment.operators, msisdn)
-            operator_id = None if guessed is None else guessed.id
+        operator_id = self._deployment.operator_for(msisdn, phone.operator_id if phone else None)
         language = self._deployment.language_for(None if phone is None else phone.language)
         return operator_id, language
 

@@ -32,7 +32,7 @@ from smsgw.domain.charges import ChargeState
 from smsgw.domain.errors import DomainError, NoSessionToExtendError, NoSessionToStopError
 from smsgw.domain.ledger import Account
 from smsgw.domain.money import Money
-from smsgw.domain.operators import OperatorPolicy, operator_by_number
+from smsgw.domain.operators import OperatorPolicy
 from smsgw.domain.parking import ParkingSession, SessionState, plan_payment
 from smsgw.language import Language
 from smsgw.observability import mask_msisdn
@@ -239,7 +239,7 @@ class DriverActions:
         async def read(tx: Tx) -> OperatorPolicy | None:
             profile = await tx.get_phone(phone)
             known = profile.operator_id if profile is not None else None
-            return self._deployment.policy(self._operator_of(phone, known))
+            return self._deployment.policy(self._deployment.operator_for(phone, known))
 
         policy = await self._runner.store.transact(read)
         if policy is None or not self._offers_top_up(policy):
@@ -351,13 +351,6 @@ class DriverActions:
     def _offers_top_up(self, policy: OperatorPolicy) -> bool:
         return policy.supported and policy.top_up and self._can_charge(policy.id)
 
-    def _operator_of(self, phone: str, known: str | None) -> str | None:
-        """The operator the phone last texted through, else its number range's."""
-        if known is not None:
-            return known
-        guessed = operator_by_number(self._deployment.operators, phone)
-        return guessed.id if guessed is not None else None
-
     def _view(self, session: ParkingSession | None) -> SessionView | None:
         if session is None:
             return None
@@ -408,7 +401,7 @@ class DriverActions:
         # a quote stores nothing, so it only reads the phone (which may be new)
         profile = await (tx.lock_phone(phone, None) if lock else tx.get_phone(phone))
         known = profile.operator_id if profile is not None else None
-        operator_id = self._operator_of(phone, known)
+        operator_id = self._deployment.operator_for(phone, known)
         if lock and known is None and operator_id is not None:
             # a phone that never texted: its number range's operator carries the texts
             # that follow (the charge's settlement), as its link would for an MO

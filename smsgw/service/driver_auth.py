@@ -26,11 +26,9 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
-from smsgw.domain.operators import operator_by_number
 from smsgw.domain.tariffs import as_utc
 from smsgw.language import Language
 from smsgw.service.driver_records import CodeCounts, DriverCode, DriverSession
-from smsgw.service.ports import PhoneProfile
 from smsgw.service.runner import Moment, Ran, UnitRunner
 from smsgw.service.settings import Deployment
 from smsgw.service.store_port import Tx
@@ -192,7 +190,9 @@ class DriverAuth:
             if wait is not None:
                 return Ran(TooManyCodes(wait))
             profile = await tx.get_phone(msisdn)
-            operator_id = self._operator_of(msisdn, profile)
+            operator_id = self._deployment.operator_for(
+                msisdn, profile.operator_id if profile else None
+            )
             if operator_id is None:
                 return Ran(NoOperator())
             unit = Unit(
@@ -230,12 +230,6 @@ class DriverAuth:
             expires_in=int(self._policy.code_ttl.total_seconds()),
             resend_in=int(self._policy.resend_after.total_seconds()),
         )
-
-    def _operator_of(self, msisdn: str, profile: PhoneProfile | None) -> str | None:
-        if profile is not None and profile.operator_id:
-            return profile.operator_id
-        guessed = operator_by_number(self._deployment.operators, msisdn)
-        return None if guessed is None else guessed.id
 
     def _wait(self, counts: CodeCounts, now: datetime) -> int | None:
         """Seconds until another code may go out, or None when one may go now."""

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from smsgw.commands import ParseSettings, ZoneExample
-from smsgw.domain.operators import OperatorPolicy
+from smsgw.domain.operators import OperatorPolicy, operator_by_number
 from smsgw.domain.tariffs import Zone
 from smsgw.language import Language
 
@@ -128,6 +128,15 @@ class Deployment:
 
     def language_for(self, chosen: Language | None) -> Language:
         return chosen or self.settings.default_language
+
+    def operator_for(self, msisdn: str, last_seen: str | None) -> str | None:
+        """The phone's operator: the one it last texted through, else the one its number
+        range belongs to (numbers are ported, so the range is only a fallback); None when
+        neither is known."""
+        if last_seen:
+            return last_seen
+        guessed = operator_by_number(self.operators, msisdn)
+        return None if guessed is None else guessed.id
 
 
 # whose plates park in a zone, told by the money it is paid in
