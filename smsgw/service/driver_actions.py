@@ -19,11 +19,10 @@ confirmation flow; settled, it lands on the parking account (`settlement.py`).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import structlog
 
@@ -51,7 +50,7 @@ from smsgw.service.payments import (
 from smsgw.service.runner import Moment, Ran, UnitRunner
 from smsgw.service.settings import Deployment
 from smsgw.service.store_port import Tx
-from smsgw.service.unit import CapturedReply, PostCommit, Unit, local_time
+from smsgw.service.unit import CapturedReply, Unit, local_time
 
 log = structlog.get_logger(__name__)
 
@@ -195,7 +194,6 @@ class DriverActions:
         self._runner = runner
         self._deployment = deployment
         self._can_charge = can_charge
-        self._tasks: set[asyncio.Task[None]] = set()
 
     # --- reading -------------------------------------------------------------------------
 
@@ -329,8 +327,7 @@ class DriverActions:
 
     async def drain(self) -> None:
         """Wait for the charge requests sent after the actions' commits (tests, a stop)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._runner.settle()
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -389,10 +386,7 @@ class DriverActions:
                 ) from error
             return Ran(value, unit if lock else None)
 
-        actions: list[PostCommit] = []
-        value = await self._runner.run(work, defer_to=actions)
-        if actions:
-            self._spawn(self._runner.dispatch(actions))
+        value = await self._runner.run(work, dispatch_later=True)
         return value, list(replies)
 
     async def _unit(
@@ -419,11 +413,6 @@ class DriverActions:
             seed=moment.seed,
             can_charge=self._can_charge,
         )
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 async def _own_session(unit: Unit, session_id: str) -> ParkingSession:

@@ -48,7 +48,7 @@ from smsgw.service.receipts import ReceiptBook
 from smsgw.service.runner import Moment, Ran, UnitRunner
 from smsgw.service.settings import Deployment
 from smsgw.service.store_port import Tx
-from smsgw.service.unit import PostCommit, Unit, UnitReport, lock_phone_unit
+from smsgw.service.unit import Unit, UnitReport, lock_phone_unit
 
 log = structlog.get_logger(__name__)
 
@@ -203,6 +203,7 @@ class MessageService:
         """Wait for the processing started by `accept_mo` (tests, and a clean stop)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._runner.settle()
 
     async def process(self, stored: StoredInbound) -> None:
         if stored.id in self._in_flight:
@@ -318,7 +319,7 @@ class MessageService:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        return len(tasks)
+        return len(tasks) + await self._runner.cancel_later()
 
     # --- transports that store their own way (SMPP: parts, redeliveries) ----------------
 
@@ -367,10 +368,7 @@ class MessageService:
                 self._count_received(done.stored.sms)
                 self._log_and_count(done.stored.sms, done.result, report)
 
-        actions: list[PostCommit] = []
-        done = await self._runner.run(work, moment=moment, on_commit=admitted, defer_to=actions)
-        if actions:
-            self._spawn(self._runner.dispatch(actions))
+        done = await self._runner.run(work, moment=moment, on_commit=admitted, dispatch_later=True)
         return None if done is None else done.stored
 
     async def _admit_for_later(self, unit: AdmitUnit) -> StoredInbound | None:

@@ -16,6 +16,7 @@ logged and dropped: every action has a job stored in the same unit as its fallba
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,6 +85,7 @@ class UnitRunner:
         self._metrics = metrics
         self._wake_outbox = wake_outbox
         self._handlers: dict[type[Any], ActionHandler] = {}
+        self._later: set[asyncio.Task[None]] = set()  # see `run(dispatch_later=True)`
 
     def handle(self, kind: type[A], handler: Callable[[A], Awaitable[None]]) -> None:
         """Who runs actions of this kind after COMMIT (one handler per kind)."""
@@ -99,13 +101,17 @@ class UnitRunner:
         moment: Moment | None = None,
         on_commit: Callable[[T, UnitReport], None] | None = None,
         defer_to: list[PostCommit] | None = None,
+        dispatch_later: bool = False,
     ) -> T:
         """Run `work` in one transaction and, once committed, what it left to do.
 
         `on_commit` runs after the counting and the outbox wake-up, before the actions
         (it is the place for logs and spawned processing). With `defer_to`, the actions
         are appended there for the caller to `dispatch` later (a batch of units that
-        goes to the network together); errors in `work` propagate and nothing follows."""
+        goes to the network together); errors in `work` propagate and nothing follows.
+        With `dispatch_later`, the actions run in a task of their own and `run` returns at
+        COMMIT: a caller that answers a peer on it (the SMSC's deliver_sm_resp, an HTTP
+        request) does not wait for an operator's API; `settle` waits for those tasks."""
         moment = moment or self.moment()
 
         async def transaction(tx: Tx) -> tuple[T, UnitReport]:
@@ -118,9 +124,32 @@ class UnitRunner:
             on_commit(value, report)
         if defer_to is not None:
             defer_to.extend(report.actions)
+        elif dispatch_later:
+            self._dispatch_later(report.actions)
         else:
             await self.dispatch(report.actions)
         return value
+
+    def _dispatch_later(self, actions: tuple[PostCommit, ...]) -> None:
+        if not actions:
+            return
+        task = asyncio.create_task(self.dispatch(actions))
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
+
+    async def settle(self) -> None:
+        """Wait for the actions dispatched later (tests, and a clean stop)."""
+        while self._later:
+            await asyncio.gather(*list(self._later), return_exceptions=True)
+
+    async def cancel_later(self) -> int:
+        """Cancel the actions still being dispatched later; how many. Each has its job
+        stored with its unit, which does it again."""
+        tasks = list(self._later)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return len(tasks)
 
     async def dispatch(self, actions: Iterable[PostCommit]) -> None:
         for action in actions:
